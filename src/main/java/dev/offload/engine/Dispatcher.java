@@ -1,0 +1,170 @@
+package dev.offload.engine;
+
+import dev.offload.store.TaskStore;
+import dev.offload.task.Task;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Hands due tasks to idle workers. One idle worker at a time claims a batch from the store (as
+ * many tasks as there are idle workers) without holding the lock, so a slow store never blocks
+ * {@link #wakeUp()} and so never a submitting request thread. Workers with nothing to do wait
+ * until the next task is due, until woken, or at most {@code maxIdle}.
+ */
+final class Dispatcher {
+  private static final Logger LOG = Logger.getLogger(Dispatcher.class.getName());
+
+  private final TaskStore store;
+  private final Clock clock;
+  private final String owner;
+  private final Duration lease;
+  private final Duration maxIdle;
+  private final BooleanSupplier open;
+
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition changed = lock.newCondition();
+  private final Queue<Task> claimed = new ConcurrentLinkedQueue<>();
+  // Guarded by lock.
+  private boolean claiming;
+  private int idle;
+  private long wakeups;
+  private long storeFailures;
+
+  Dispatcher(
+      TaskStore store,
+      Clock clock,
+      String owner,
+      Duration lease,
+      Duration maxIdle,
+      BooleanSupplier open) {
+    this.store = store;
+    this.clock = clock;
+    this.owner = owner;
+    this.lease = lease;
+    this.maxIdle = maxIdle;
+    this.open = open;
+  }
+
+  /** The next task to run, or null once the engine stops taking work. */
+  Task take() throws InterruptedException {
+    while (true) {
+      Task next = claimed.poll();
+      if (next != null) {
+        return next;
+      }
+      long seenWakeups;
+      lock.lock();
+      try {
+        if (!open.getAsBoolean()) {
+          return null;
+        }
+        if (claiming) {
+          idle++;
+          try {
+            changed.await();
+          } finally {
+            idle--;
+          }
+          continue;
+        }
+        claiming = true;
+        seenWakeups = wakeups;
+      } finally {
+        lock.unlock();
+      }
+
+      List<Task> batch = List.of();
+      Instant due = null;
+      boolean failed = false;
+      Instant now = clock.instant();
+      try {
+        batch = store.claim(owner, now, now.plus(lease), idle + 1);
+        if (batch.isEmpty()) {
+          due = store.nextDueAt().orElse(null);
+        }
+      } catch (RuntimeException e) {
+        failed = true;
+        logStoreFailure(e);
+      }
+
+      lock.lock();
+      try {
+        claiming = false;
+        if (batch.size() > 1) {
+          claimed.addAll(batch.subList(1, batch.size()));
+        }
+        changed.signalAll();
+        if (!batch.isEmpty()) {
+          storeFailures = 0;
+          return batch.get(0);
+        }
+        if (wakeups == seenWakeups && open.getAsBoolean()) {
+          idle++;
+          try {
+            changed.awaitNanos(waitNanos(now, due, failed));
+          } finally {
+            idle--;
+          }
+        }
+      } finally {
+        lock.unlock();
+      }
+    }
+  }
+
+  private long waitNanos(Instant now, Instant due, boolean failed) {
+    long max = maxIdle.toNanos();
+    if (failed) {
+      // Back off while the store is down: 100 ms, doubling, up to maxIdle.
+      return Math.min(max, TimeUnit.MILLISECONDS.toNanos(100L << Math.min(storeFailures, 10)));
+    }
+    if (due == null) {
+      return max;
+    }
+    long until = Duration.between(now, due).toNanos();
+    return Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(max, until));
+  }
+
+  private void logStoreFailure(RuntimeException e) {
+    lock.lock();
+    try {
+      storeFailures++;
+      if (storeFailures == 1 || storeFailures % 100 == 0) {
+        LOG.log(Level.WARNING, "claiming tasks failed (" + storeFailures + " times in a row); "
+            + "workers back off and retry", e);
+      }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Something changed (a new task, a stop): idle workers look again now. */
+  void wakeUp() {
+    lock.lock();
+    try {
+      wakeups++;
+      changed.signalAll();
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /** Tasks claimed but not yet started; taken by the engine when it stops. */
+  List<Task> drainClaimed() {
+    List<Task> rest = new java.util.ArrayList<>();
+    for (Task t; (t = claimed.poll()) != null; ) {
+      rest.add(t);
+    }
+    return rest;
+  }
+}

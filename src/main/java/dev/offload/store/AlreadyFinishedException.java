@@ -1,0 +1,17 @@
+package dev.offload.store;
+
+import dev.offload.task.Task;
+
+/** A cancel of a task that has already ended. */
+public class AlreadyFinishedException extends RuntimeException {
+  private final Task task;
+
+  public AlreadyFinishedException(Task task) {
+    super("task " + task.id() + " has already finished: " + task.status().wire());
+    this.task = task;
+  }
+
+  public Task task() {
+    return task;
+  }
+}

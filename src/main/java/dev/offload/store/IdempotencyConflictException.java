@@ -1,0 +1,18 @@
+package dev.offload.store;
+
+import java.util.UUID;
+
+/** An idempotency key reused with a different request. */
+public class IdempotencyConflictException extends RuntimeException {
+  private final UUID existing;
+
+  public IdempotencyConflictException(String key, UUID existing) {
+    super("Idempotency-Key '" + key + "' was already used for task " + existing
+        + " with a different request");
+    this.existing = existing;
+  }
+
+  public UUID existing() {
+    return existing;
+  }
+}
