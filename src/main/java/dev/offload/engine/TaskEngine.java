@@ -2,6 +2,7 @@ package dev.offload.engine;
 
 import dev.offload.store.AlreadyFinishedException;
 import dev.offload.store.Outcome;
+import dev.offload.store.StoreEvents;
 import dev.offload.store.TaskPage;
 import dev.offload.store.TaskQuery;
 import dev.offload.store.TaskStore;
@@ -168,6 +169,17 @@ public final class TaskEngine implements AutoCloseable {
           NamedThreads.logged("renewing leases", this::maintainLeases),
           beat, beat, TimeUnit.MILLISECONDS);
     }
+    store.subscribe(new StoreEvents() {
+      @Override
+      public void taskChanged(UUID id) {
+        refresh(id);
+      }
+
+      @Override
+      public void workAvailable() {
+        dispatcher.wakeUp();
+      }
+    });
     for (int i = 0; i < config.workers(); i++) {
       startWorker();
     }

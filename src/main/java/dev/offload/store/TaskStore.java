@@ -69,6 +69,12 @@ public interface TaskStore extends AutoCloseable {
   }
 
   /**
+   * Starts telling {@code events} of changes made by other instances; a no-op for a single-node
+   * store. Called once, by the engine's start.
+   */
+  default void subscribe(StoreEvents events) {}
+
+  /**
    * True when tasks survive a restart: a graceful stop then hands running tasks back to the
    * queue instead of failing them.
    */
