@@ -5,6 +5,7 @@ import dev.offload.task.Task;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -86,7 +87,7 @@ final class Dispatcher {
       List<Task> batch = List.of();
       Instant due = null;
       boolean failed = false;
-      Instant now = clock.instant();
+      Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       try {
         batch = store.claim(owner, now, now.plus(lease), idle + 1);
         if (batch.isEmpty()) {

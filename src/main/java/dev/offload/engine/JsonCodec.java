@@ -21,7 +21,7 @@ public final class JsonCodec implements AutoCloseable {
         JsonbBuilder.create(
             new JsonbConfig()
                 .withNullValues(true)
-                .setProperty("yasson.fail-on-unknown-properties", true));
+                .setProperty("jsonb.fail-on-unknown-properties", true));
   }
 
   public String toJson(Object value) {

@@ -12,7 +12,7 @@ public record SubmitRequest(
     String input,
     Priority priority,
     Long timeoutSeconds,
-    Integer maxAttempts,
+    Long maxAttempts,
     Long delaySeconds,
     Long resultTtlSeconds,
     String idempotencyKey) {}

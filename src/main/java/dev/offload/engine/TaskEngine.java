@@ -328,7 +328,7 @@ public final class TaskEngine implements AutoCloseable {
     TaskHandler<?, ?> handler = handlerFor(r.type());
     long timeout = range("timeoutSeconds", r.timeoutSeconds(),
         config.defaultTimeout().toSeconds(), 1, config.maxTimeout().toSeconds());
-    long attempts = range("maxAttempts", r.maxAttempts() == null ? null : (long) r.maxAttempts(),
+    long attempts = range("maxAttempts", r.maxAttempts(),
         1, 1, config.maxAttempts());
     long delay = range("delaySeconds", r.delaySeconds(), 0, 0, config.maxDelay().toSeconds());
     long ttl = range("resultTtlSeconds", r.resultTtlSeconds(),
@@ -416,6 +416,11 @@ public final class TaskEngine implements AutoCloseable {
     }
     return new Health(status, store.name(), running.size(), config.workers(), stats.pending(),
         config.queueCapacity(), stats.running(), stats.finished());
+  }
+
+  /** Releases the store (connections, listener threads); call after {@link #shutdown()}. */
+  public void storeClose() {
+    store.close();
   }
 
   public HandlerRegistry handlers() {

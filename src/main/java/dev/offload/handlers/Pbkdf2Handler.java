@@ -41,7 +41,7 @@ public final class Pbkdf2Handler implements TaskHandler<Pbkdf2Handler.Input, Str
 
   @Override
   public Input example() {
-    return new Input("correct horse battery staple", 600_000, null);
+    return new Input("correct horse battery staple", 600_000, "offload");
   }
 
   @Override

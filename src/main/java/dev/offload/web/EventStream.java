@@ -1,0 +1,268 @@
+package dev.offload.web;
+
+import dev.offload.engine.TaskWatcher;
+import dev.offload.task.Task;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * {@code GET /api/tasks/{id}/events}: a Server-Sent Events stream of one task. The current state
+ * first, then one event per change ({@code event: status} when the status changed, {@code event:
+ * progress} otherwise), a comment heartbeat while idle, and the end of the stream right after the
+ * final state.
+ *
+ * <p>Writes happen on the notifier, one batch at a time per stream (the {@code writing} flag):
+ * never on a worker thread, never two threads on one stream.
+ */
+final class EventStream implements TaskWatcher, AsyncListener {
+  private static final Logger LOG = Logger.getLogger(EventStream.class.getName());
+  private static final String HEARTBEAT = ": heartbeat\n\n";
+
+  private final Offload offload;
+  private final UUID id;
+  private final String contextPath;
+  private final AsyncContext async;
+  private final Object lock = new Object();
+  // Guarded by lock.
+  private final ArrayDeque<Task> pending = new ArrayDeque<>();
+  private boolean heartbeatDue;
+  private boolean writing;
+  private boolean closed;
+  private boolean shutdown;
+  private Task lastSent;
+  private long eventId;
+  private volatile AutoCloseable registration;
+  private volatile ScheduledFuture<?> heartbeat;
+
+  private EventStream(Offload offload, UUID id, String contextPath, AsyncContext async) {
+    this.offload = offload;
+    this.id = id;
+    this.contextPath = contextPath;
+    this.async = async;
+  }
+
+  static void open(Offload offload, HttpServletRequest req, HttpServletResponse resp, Task first)
+      throws IOException {
+    resp.setStatus(200);
+    resp.setContentType("text/event-stream");
+    resp.setCharacterEncoding("UTF-8");
+    resp.setHeader("Cache-Control", "no-store");
+    resp.setHeader("X-Accel-Buffering", "no");
+    AsyncContext async = req.startAsync();
+    async.setTimeout(0);
+    EventStream stream = new EventStream(offload, first.id(), req.getContextPath(), async);
+    async.addListener(stream);
+    stream.registration = offload.engine().watch(first.id(), stream);
+    if (stream.isClosed()) {
+      stream.release(); // ended before the registration was stored
+    }
+    // The state as of now, read after registering so no change is missed in between.
+    stream.onChange(offload.engine().get(first.id()).orElse(first));
+    long every = offload.config().web().sseHeartbeatSeconds();
+    try {
+      stream.heartbeat = offload.heartbeats().scheduleAtFixedRate(
+          stream::beat, every, every, TimeUnit.SECONDS);
+    } catch (RejectedExecutionException e) {
+      stream.onShutdown();
+    }
+    if (stream.isClosed()) {
+      stream.release();
+    }
+    if (!offload.engine().isAccepting()) {
+      stream.onShutdown();
+    }
+  }
+
+  @Override
+  public void onChange(Task task) {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      pending.add(task);
+    }
+    flushLater();
+  }
+
+  /** The server stops: send what is known now, then end the stream. */
+  @Override
+  public void onShutdown() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      shutdown = true;
+    }
+    flushLater();
+  }
+
+  private boolean isClosed() {
+    synchronized (lock) {
+      return closed;
+    }
+  }
+
+  private void beat() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      heartbeatDue = true;
+    }
+    flushLater();
+  }
+
+  private void flushLater() {
+    synchronized (lock) {
+      if (writing || closed) {
+        return;
+      }
+      writing = true;
+    }
+    try {
+      offload.notifier().execute(this::flush);
+    } catch (RejectedExecutionException e) {
+      flush();
+    }
+  }
+
+  /** Drains what is queued; loops until nothing is left so no wake-up is lost. */
+  private void flush() {
+    while (true) {
+      StringBuilder out = new StringBuilder();
+      boolean end = false;
+      synchronized (lock) {
+        for (Task t; (t = pending.poll()) != null && !end; ) {
+          end = appendEvent(out, t);
+        }
+        if (shutdown && !end) {
+          Task now = safeGet();
+          if (now != null) {
+            appendEvent(out, now);
+          }
+          end = true;
+        }
+        if (heartbeatDue && out.length() == 0) {
+          out.append(HEARTBEAT);
+        }
+        heartbeatDue = false;
+        if (out.length() == 0) {
+          writing = false;
+          return;
+        }
+        if (end) {
+          closed = true;
+          pending.clear();
+        }
+      }
+      try {
+        ServletOutputStream os = async.getResponse().getOutputStream();
+        os.write(out.toString().getBytes(StandardCharsets.UTF_8));
+        os.flush();
+      } catch (IOException | RuntimeException e) {
+        LOG.log(Level.FINE, "event stream of task " + id + " closed by the client", e);
+        end = true;
+        synchronized (lock) {
+          closed = true;
+        }
+      }
+      if (end) {
+        close();
+        return;
+      }
+    }
+  }
+
+  /** Adds one event unless nothing visible changed; true when it was the final state. */
+  private boolean appendEvent(StringBuilder out, Task t) {
+    if (lastSent != null && sameView(lastSent, t)) {
+      return t.isTerminal();
+    }
+    boolean statusChanged = lastSent == null || lastSent.status() != t.status()
+        || lastSent.attempts() != t.attempts();
+    lastSent = t;
+    out.append("id: ").append(++eventId).append('\n')
+        .append("event: ").append(statusChanged ? "status" : "progress").append('\n')
+        .append("data: ")
+        .append(offload.json().toJson(TaskView.of(t, contextPath, offload.json())))
+        .append("\n\n");
+    return t.isTerminal();
+  }
+
+  private static boolean sameView(Task a, Task b) {
+    return a.status() == b.status() && a.attempts() == b.attempts()
+        && Objects.equals(a.progress(), b.progress())
+        && Objects.equals(a.nextAttemptAt(), b.nextAttemptAt());
+  }
+
+  private Task safeGet() {
+    try {
+      return offload.engine().get(id).orElse(lastSent);
+    } catch (RuntimeException e) {
+      return lastSent;
+    }
+  }
+
+  private void close() {
+    release();
+    try {
+      async.complete();
+    } catch (IllegalStateException e) {
+      LOG.log(Level.FINE, "stream of task " + id + " already completed", e);
+    }
+  }
+
+  @Override
+  public void onComplete(AsyncEvent event) {
+    synchronized (lock) {
+      closed = true;
+    }
+    release();
+  }
+
+  /** Stops the heartbeat and the watch; safe to call more than once. */
+  private void release() {
+    ScheduledFuture<?> h = heartbeat;
+    if (h != null) {
+      h.cancel(false);
+    }
+    AutoCloseable r = registration;
+    if (r != null) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.log(Level.FINE, "unregistering a stream failed", e);
+      }
+    }
+  }
+
+  @Override
+  public void onTimeout(AsyncEvent event) {
+    onShutdown();
+  }
+
+  @Override
+  public void onError(AsyncEvent event) {
+    synchronized (lock) {
+      closed = true;
+    }
+    close();
+  }
+
+  @Override
+  public void onStartAsync(AsyncEvent event) {}
+}

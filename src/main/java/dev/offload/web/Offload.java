@@ -1,0 +1,33 @@
+package dev.offload.web;
+
+import dev.offload.engine.JsonCodec;
+import dev.offload.engine.TaskEngine;
+import jakarta.servlet.ServletContext;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * What the servlets share, built and owned by {@link OffloadListener} and kept as one context
+ * attribute.
+ *
+ * @param notifier writes answers to parked clients, so worker threads never do client I/O
+ * @param heartbeats schedules SSE heartbeats
+ */
+record Offload(
+    OffloadConfig config,
+    TaskEngine engine,
+    JsonCodec json,
+    ExecutorService notifier,
+    ScheduledExecutorService heartbeats) {
+
+  static final String ATTRIBUTE = Offload.class.getName();
+
+  static Offload from(ServletContext context) {
+    Object o = context.getAttribute(ATTRIBUTE);
+    if (!(o instanceof Offload offload)) {
+      throw new IllegalStateException(
+          "Offload is not initialised: is dev.offload.web.OffloadListener registered?");
+    }
+    return offload;
+  }
+}

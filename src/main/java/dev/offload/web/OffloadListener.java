@@ -1,0 +1,147 @@
+package dev.offload.web;
+
+import dev.offload.engine.HandlerRegistry;
+import dev.offload.engine.JsonCodec;
+import dev.offload.engine.TaskEngine;
+import dev.offload.store.TaskStore;
+import jakarta.servlet.ServletContext;
+import jakarta.servlet.ServletContextEvent;
+import jakarta.servlet.ServletContextListener;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+import javax.naming.InitialContext;
+import javax.naming.NamingException;
+
+/**
+ * Builds Offload when the web application starts and takes it down when it stops. Everything
+ * with a thread is created here (through the engine) and stopped in {@link #contextDestroyed},
+ * every wait bounded, so an undeploy leaves no thread behind.
+ */
+public final class OffloadListener implements ServletContextListener {
+  private static final Logger LOG = Logger.getLogger(OffloadListener.class.getName());
+  static final String MANAGED_EXECUTOR = "java:comp/DefaultManagedExecutorService";
+
+  @Override
+  public void contextInitialized(ServletContextEvent sce) {
+    ServletContext ctx = sce.getServletContext();
+    OffloadConfig config = OffloadConfig.load(OffloadConfig.Source.standard(ctx::getInitParameter));
+    JsonCodec json = new JsonCodec();
+    TaskStore store = null;
+    ExecutorService notifier = null;
+    ScheduledExecutorService heartbeats = null;
+    try {
+      HandlerRegistry handlers = HandlerRegistry.discover(ctx.getClassLoader());
+      store = StoreFactory.create(config.store(), config.engine());
+      Optional<ExecutorService> managed = lookupManagedExecutor();
+      TaskEngine engine = TaskEngine.builder(config.engine(), store, handlers)
+          .json(json)
+          .executor(managed.orElse(null))
+          .build();
+      notifier = notifier();
+      heartbeats = new ScheduledThreadPoolExecutor(1, named("offload-heartbeat"));
+      ((ScheduledThreadPoolExecutor) heartbeats).setRemoveOnCancelPolicy(true);
+      engine.start();
+      ctx.setAttribute(Offload.ATTRIBUTE,
+          new Offload(config, engine, json, notifier, heartbeats));
+      LOG.info(() -> "Offload started at " + (ctx.getContextPath().isEmpty() ? "/"
+          : ctx.getContextPath()) + " with " + config);
+    } catch (RuntimeException e) {
+      if (notifier != null) {
+        notifier.shutdownNow();
+      }
+      if (heartbeats != null) {
+        heartbeats.shutdownNow();
+      }
+      if (store != null) {
+        store.close();
+      }
+      json.close();
+      throw e;
+    }
+  }
+
+  @Override
+  public void contextDestroyed(ServletContextEvent sce) {
+    ServletContext ctx = sce.getServletContext();
+    Object attr = ctx.getAttribute(Offload.ATTRIBUTE);
+    if (!(attr instanceof Offload offload)) {
+      return;
+    }
+    // The engine first: it stops taking work, answers parked clients through the notifier, and
+    // gives running tasks their grace period. Then the threads that write those answers.
+    offload.engine().shutdown();
+    offload.heartbeats().shutdownNow();
+    offload.notifier().shutdown();
+    await(offload.notifier(), "offload-notifier");
+    await(offload.heartbeats(), "offload-heartbeat");
+    ctx.removeAttribute(Offload.ATTRIBUTE);
+    offload.engine().storeClose();
+    offload.json().close();
+    LOG.info(() -> "Offload stopped at "
+        + (ctx.getContextPath().isEmpty() ? "/" : ctx.getContextPath()));
+  }
+
+  private static void await(ExecutorService executor, String name) {
+    try {
+      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+        executor.shutdownNow();
+        if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
+          LOG.warning(() -> name + " did not stop within 7 s");
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      executor.shutdownNow();
+    }
+  }
+
+  /**
+   * A full Jakarta EE server offers a managed executor; work run there is visible to and stopped
+   * by the container. A plain servlet container (Jetty, Tomcat) has none: Offload uses its own.
+   */
+  static Optional<ExecutorService> lookupManagedExecutor() {
+    try {
+      Object found = new InitialContext().lookup(MANAGED_EXECUTOR);
+      if (found instanceof ExecutorService executor) {
+        return Optional.of(executor);
+      }
+    } catch (NamingException | RuntimeException | LinkageError e) {
+      LOG.log(Level.FINE, "no " + MANAGED_EXECUTOR + "; Offload uses its own worker threads", e);
+    }
+    return Optional.empty();
+  }
+
+  /** Writes answers to parked clients; the queue holds at most one pending write per client. */
+  private static ExecutorService notifier() {
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
+        new LinkedBlockingQueue<>(), numbered("offload-notifier-"));
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  private static ThreadFactory named(String name) {
+    return r -> {
+      Thread t = new Thread(r, name);
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  private static ThreadFactory numbered(String prefix) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, prefix + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

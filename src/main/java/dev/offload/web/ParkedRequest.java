@@ -1,0 +1,147 @@
+package dev.offload.web;
+
+import dev.offload.engine.TaskWatcher;
+import dev.offload.task.Task;
+import jakarta.servlet.AsyncContext;
+import jakarta.servlet.AsyncEvent;
+import jakarta.servlet.AsyncListener;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.util.UUID;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A request parked until its task ends or its wait runs out: a long-poll ({@code GET ?wait=N})
+ * or a submit with {@code Prefer: wait=N}. It holds no thread while parked. It is answered
+ * exactly once: when the task ends (written on the notifier, never on a worker), when the wait
+ * times out (on the container's thread), or when the server stops.
+ */
+final class ParkedRequest implements TaskWatcher, AsyncListener {
+  private static final Logger LOG = Logger.getLogger(ParkedRequest.class.getName());
+
+  /** How the answer is written, given the task as it is then and whether it ended. */
+  @FunctionalInterface
+  interface Answer {
+    void write(HttpServletResponse resp, Task task, boolean ended) throws IOException;
+  }
+
+  private final Offload offload;
+  private final UUID id;
+  private final AsyncContext async;
+  private final Answer answer;
+  private final AtomicBoolean answered = new AtomicBoolean();
+  private volatile AutoCloseable registration;
+
+  private ParkedRequest(Offload offload, UUID id, AsyncContext async, Answer answer) {
+    this.offload = offload;
+    this.id = id;
+    this.async = async;
+    this.answer = answer;
+  }
+
+  /** Detaches the request and waits up to {@code seconds} for task {@code id} to end. */
+  static void park(Offload offload, HttpServletRequest req, UUID id, int seconds, Answer answer) {
+    AsyncContext async = req.startAsync();
+    async.setTimeout(seconds * 1000L);
+    ParkedRequest parked = new ParkedRequest(offload, id, async, answer);
+    async.addListener(parked);
+    parked.registration = offload.engine().watch(id, parked);
+    if (parked.answered.get()) {
+      parked.unregister(); // answered before the registration was stored
+    }
+    // Read after registering: a change in between is then seen, never missed.
+    offload.engine().get(id).filter(Task::isTerminal).ifPresent(parked::onChange);
+    if (!offload.engine().isAccepting()) {
+      parked.onShutdown();
+    }
+  }
+
+  @Override
+  public void onChange(Task task) {
+    if (task.isTerminal()) {
+      answerLater(task, true);
+    }
+  }
+
+  @Override
+  public void onShutdown() {
+    answerLater(null, false);
+  }
+
+  private void answerLater(Task task, boolean ended) {
+    if (!answered.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      offload.notifier().execute(() -> complete(task, ended));
+    } catch (RejectedExecutionException e) {
+      complete(task, ended); // the notifier has stopped: answer on this thread
+    }
+  }
+
+  @Override
+  public void onTimeout(AsyncEvent event) {
+    if (answered.compareAndSet(false, true)) {
+      complete(null, false);
+    }
+  }
+
+  @Override
+  public void onError(AsyncEvent event) {
+    answered.set(true);
+    unregister();
+  }
+
+  @Override
+  public void onComplete(AsyncEvent event) {
+    unregister();
+  }
+
+  @Override
+  public void onStartAsync(AsyncEvent event) {}
+
+  private void complete(Task task, boolean ended) {
+    unregister();
+    HttpServletResponse resp = (HttpServletResponse) async.getResponse();
+    try {
+      Task current = task != null ? task : offload.engine().get(id).orElse(null);
+      if (current == null) {
+        ApiServlet.writeProblem((HttpServletRequest) async.getRequest(), resp,
+            Problem.notFound("task " + id + " does not exist or its result has expired")
+                .exception());
+      } else {
+        answer.write(resp, current, ended || current.isTerminal());
+      }
+    } catch (IOException e) {
+      LOG.log(Level.FINE, "client of task " + id + " went away", e);
+    } catch (RuntimeException e) {
+      try {
+        ApiServlet.writeProblem((HttpServletRequest) async.getRequest(), resp,
+            ApiServlet.toProblem(e));
+      } catch (IOException | RuntimeException ignored) {
+        LOG.log(Level.FINE, "could not answer the client of task " + id, ignored);
+      }
+    } finally {
+      try {
+        async.complete();
+      } catch (IllegalStateException e) {
+        LOG.log(Level.FINE, "request of task " + id + " already completed", e);
+      }
+    }
+  }
+
+  private void unregister() {
+    AutoCloseable r = registration;
+    if (r != null) {
+      try {
+        r.close();
+      } catch (Exception e) {
+        LOG.log(Level.FINE, "unregistering a watcher failed", e);
+      }
+    }
+  }
+}

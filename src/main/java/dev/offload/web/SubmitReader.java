@@ -1,0 +1,202 @@
+package dev.offload.web;
+
+import dev.offload.engine.JsonCodec;
+import dev.offload.engine.SubmitRequest;
+import dev.offload.task.Priority;
+import jakarta.json.JsonNumber;
+import jakarta.json.JsonObject;
+import jakarta.json.JsonString;
+import jakarta.json.JsonValue;
+import jakarta.json.bind.JsonbException;
+import jakarta.servlet.http.HttpServletRequest;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Turns a {@code POST /api/tasks} request into a {@link SubmitRequest}, checking everything that
+ * is about HTTP and JSON shape: media type (415), size (413, without reading past the limit),
+ * UTF-8, syntax, nesting depth, the top-level fields (400), and their JSON types (422). Whether
+ * the input fits the task type is the engine's business.
+ */
+final class SubmitReader {
+  static final List<String> FIELDS = List.of("type", "input", "priority", "timeoutSeconds",
+      "maxAttempts", "delaySeconds", "resultTtlSeconds");
+  private static final int MAX_IDEMPOTENCY_KEY = 255;
+
+  private final JsonCodec json;
+  private final long maxBytes;
+  private final int maxDepth;
+
+  SubmitReader(JsonCodec json, long maxBytes, int maxDepth) {
+    this.json = json;
+    this.maxBytes = maxBytes;
+    this.maxDepth = maxDepth;
+  }
+
+  SubmitRequest read(HttpServletRequest req) throws IOException {
+    checkMediaType(req.getContentType());
+    String key = idempotencyKey(req.getHeader("Idempotency-Key"));
+    String body = readBody(req);
+    checkDepth(body);
+    JsonValue parsed;
+    try {
+      parsed = json.parse(body);
+    } catch (JsonbException e) {
+      throw Problem.badRequest("the body is not valid JSON: " + rootMessage(e)).exception();
+    }
+    if (!(parsed instanceof JsonObject obj)) {
+      throw Problem.badRequest("the body must be a JSON object, got "
+          + (parsed == null ? "nothing" : parsed.getValueType().name().toLowerCase(Locale.ROOT)))
+          .exception();
+    }
+    for (String field : obj.keySet()) {
+      if (!FIELDS.contains(field)) {
+        throw Problem.badRequest("unknown field '" + field + "'; allowed fields: "
+            + String.join(", ", FIELDS)).exception();
+      }
+    }
+    JsonValue input = obj.get("input");
+    return new SubmitRequest(
+        string(obj, "type"),
+        input == null ? null : json.toJson(input),
+        priority(string(obj, "priority")),
+        integer(obj, "timeoutSeconds"),
+        integer(obj, "maxAttempts"),
+        integer(obj, "delaySeconds"),
+        integer(obj, "resultTtlSeconds"),
+        key);
+  }
+
+  private static void checkMediaType(String contentType) {
+    String mt = contentType == null ? "" : contentType.split(";", 2)[0].trim()
+        .toLowerCase(Locale.ROOT);
+    if (!mt.equals("application/json") && !(mt.startsWith("application/") && mt.endsWith("+json"))) {
+      throw Problem.of(415, "Unsupported Media Type",
+          "the body must be application/json, got "
+              + (contentType == null ? "no Content-Type" : "'" + contentType + "'"))
+          .exception();
+    }
+  }
+
+  private static String idempotencyKey(String key) {
+    if (key == null) {
+      return null;
+    }
+    if (key.isEmpty() || key.length() > MAX_IDEMPOTENCY_KEY
+        || !key.chars().allMatch(c -> c >= 0x21 && c <= 0x7e)) {
+      throw Problem.badRequest("Idempotency-Key must be 1 to " + MAX_IDEMPOTENCY_KEY
+          + " visible ASCII characters").exception();
+    }
+    return key;
+  }
+
+  private String readBody(HttpServletRequest req) throws IOException {
+    long declared = req.getContentLengthLong();
+    if (declared > maxBytes) {
+      throw tooLarge();
+    }
+    byte[] buf = new byte[(int) Math.min(maxBytes + 1, declared >= 0 ? declared + 1 : 8192)];
+    int n = 0;
+    try (InputStream in = req.getInputStream()) {
+      for (int r; (r = in.read(buf, n, buf.length - n)) != -1; ) {
+        n += r;
+        if (n > maxBytes) {
+          throw tooLarge();
+        }
+        if (n == buf.length) {
+          buf = Arrays.copyOf(buf, (int) Math.min(maxBytes + 1, (long) buf.length * 2));
+        }
+      }
+    }
+    if (n == 0) {
+      throw Problem.badRequest("the body is empty; expected a JSON object").exception();
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder()
+          .onMalformedInput(CodingErrorAction.REPORT)
+          .onUnmappableCharacter(CodingErrorAction.REPORT)
+          .decode(ByteBuffer.wrap(buf, 0, n)).toString();
+    } catch (CharacterCodingException e) {
+      throw Problem.badRequest("the body is not valid UTF-8").exception();
+    }
+  }
+
+  private ProblemException tooLarge() {
+    return Problem.of(413, "Content Too Large", "the body exceeds " + maxBytes + " bytes")
+        .exception();
+  }
+
+  /** Nesting depth by a linear scan, before any parser recurses into a hostile document. */
+  private void checkDepth(String body) {
+    int depth = 0;
+    boolean inString = false;
+    for (int i = 0; i < body.length(); i++) {
+      char c = body.charAt(i);
+      if (inString) {
+        if (c == '\\') {
+          i++;
+        } else if (c == '"') {
+          inString = false;
+        }
+      } else if (c == '"') {
+        inString = true;
+      } else if (c == '{' || c == '[') {
+        if (++depth > maxDepth) {
+          throw Problem.badRequest("the JSON is nested deeper than " + maxDepth + " levels")
+              .exception();
+        }
+      } else if (c == '}' || c == ']') {
+        depth--;
+      }
+    }
+  }
+
+  private static String string(JsonObject obj, String field) {
+    JsonValue v = obj.get(field);
+    if (v == null || v == JsonValue.NULL) {
+      return null;
+    }
+    if (v instanceof JsonString s) {
+      return s.getString();
+    }
+    throw Problem.unprocessable("'" + field + "' must be a string").exception();
+  }
+
+  private static Long integer(JsonObject obj, String field) {
+    JsonValue v = obj.get(field);
+    if (v == null || v == JsonValue.NULL) {
+      return null;
+    }
+    if (v instanceof JsonNumber n && n.isIntegral()) {
+      try {
+        return n.bigIntegerValueExact().longValueExact();
+      } catch (ArithmeticException e) {
+        throw Problem.unprocessable("'" + field + "' is out of range").exception();
+      }
+    }
+    throw Problem.unprocessable("'" + field + "' must be a whole number").exception();
+  }
+
+  private static Priority priority(String wire) {
+    if (wire == null) {
+      return null;
+    }
+    return Priority.parse(wire).orElseThrow(() -> Problem.unprocessable(
+        "'priority' must be one of high, normal, low; got '" + wire + "'").exception());
+  }
+
+  private static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? "syntax error" : t.getMessage();
+  }
+}

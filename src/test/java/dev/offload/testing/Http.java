@@ -1,0 +1,103 @@
+package dev.offload.testing;
+
+import jakarta.json.JsonObject;
+import jakarta.json.bind.Jsonb;
+import jakarta.json.bind.JsonbBuilder;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.Map;
+
+/** A small real HTTP client for tests, with JSON-B for bodies. */
+public final class Http {
+  private static final Jsonb JSONB = JsonbBuilder.create();
+
+  private final HttpClient client;
+  private final URI base;
+
+  public Http(URI base) {
+    this.base = base;
+    this.client = HttpClient.newBuilder()
+        .version(HttpClient.Version.HTTP_1_1)
+        .connectTimeout(Duration.ofSeconds(5))
+        .build();
+  }
+
+  public HttpClient client() {
+    return client;
+  }
+
+  public URI url(String path) {
+    return URI.create(base + path);
+  }
+
+  public Response get(String path) {
+    return send(HttpRequest.newBuilder(url(path)).GET());
+  }
+
+  public Response delete(String path) {
+    return send(HttpRequest.newBuilder(url(path)).DELETE());
+  }
+
+  public Response postJson(String path, String json, Map<String, String> headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(url(path))
+        .header("Content-Type", "application/json")
+        .POST(HttpRequest.BodyPublishers.ofString(json));
+    headers.forEach(b::header);
+    return send(b);
+  }
+
+  public Response postJson(String path, String json) {
+    return postJson(path, json, Map.of());
+  }
+
+  public Response send(HttpRequest.Builder request) {
+    try {
+      HttpResponse<String> r = client.send(request.timeout(Duration.ofSeconds(120)).build(),
+          HttpResponse.BodyHandlers.ofString());
+      return new Response(r);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** A response with its body parsed on demand. */
+  public record Response(HttpResponse<String> raw) {
+    public int status() {
+      return raw.statusCode();
+    }
+
+    public String body() {
+      return raw.body();
+    }
+
+    public String header(String name) {
+      return raw.headers().firstValue(name).orElse(null);
+    }
+
+    public JsonObject json() {
+      return JSONB.fromJson(raw.body(), JsonObject.class);
+    }
+
+    public <T> T as(Class<T> type) {
+      return JSONB.fromJson(raw.body(), type);
+    }
+
+    @Override
+    public String toString() {
+      return raw.statusCode() + " " + raw.body();
+    }
+  }
+
+  /** JSON text of any value, through JSON-B. */
+  public static String json(Object value) {
+    return JSONB.toJson(value);
+  }
+}
