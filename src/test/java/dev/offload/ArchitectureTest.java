@@ -1,0 +1,42 @@
+package dev.offload;
+
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
+
+import com.tngtech.archunit.core.importer.ImportOption;
+import com.tngtech.archunit.junit.AnalyzeClasses;
+import com.tngtech.archunit.junit.ArchTest;
+import com.tngtech.archunit.lang.ArchRule;
+
+/** The arrows of DESIGN.md, held by the build: web -> engine -> store -> task. */
+@AnalyzeClasses(packages = "dev.offload", importOptions = ImportOption.DoNotIncludeTests.class)
+class ArchitectureTest {
+
+  @ArchTest
+  static final ArchRule coreNeverSeesTheServletApi = noClasses()
+      .that().resideInAnyPackage("dev.offload.task..", "dev.offload.engine..",
+          "dev.offload.store..", "dev.offload.handlers..")
+      .should().dependOnClassesThat().resideInAnyPackage("jakarta.servlet..");
+
+  @ArchTest
+  static final ArchRule engineDoesNotKnowTheWeb = noClasses()
+      .that().resideInAnyPackage("dev.offload.engine..", "dev.offload.store..",
+          "dev.offload.task..", "dev.offload.handlers..")
+      .should().dependOnClassesThat().resideInAPackage("dev.offload.web..");
+
+  @ArchTest
+  static final ArchRule storeDoesNotKnowTheEngine = noClasses()
+      .that().resideInAnyPackage("dev.offload.store..", "dev.offload.task..")
+      .should().dependOnClassesThat().resideInAPackage("dev.offload.engine..");
+
+  @ArchTest
+  static final ArchRule taskVocabularyStandsAlone = noClasses()
+      .that().resideInAPackage("dev.offload.task..")
+      .should().dependOnClassesThat().resideInAnyPackage("dev.offload.store..",
+          "dev.offload.handlers..");
+
+  @ArchTest
+  static final ArchRule handlersOnlyUseTheVocabulary = noClasses()
+      .that().resideInAPackage("dev.offload.handlers..")
+      .should().dependOnClassesThat().resideInAnyPackage("dev.offload.engine..",
+          "dev.offload.store..");
+}

@@ -1,0 +1,439 @@
+package dev.offload.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.offload.store.AlreadyFinishedException;
+import dev.offload.store.IdempotencyConflictException;
+import dev.offload.store.MemoryTaskStore;
+import dev.offload.store.QueueFullException;
+import dev.offload.task.Priority;
+import dev.offload.task.Task;
+import dev.offload.task.TaskError;
+import dev.offload.task.TaskHandler;
+import dev.offload.task.TaskStatus;
+import dev.offload.testing.SettableClock;
+import dev.offload.testing.TestHandlers;
+import dev.offload.testing.TestHandlers.Gate;
+import dev.offload.testing.TestHandlers.Simple;
+import dev.offload.testing.TestHandlers.Stubborn;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class TaskEngineTest {
+
+  private final SettableClock clock = new SettableClock();
+  private final Gate gate = new Gate();
+  private final Stubborn stubborn = new Stubborn();
+  private final AtomicInteger failures = new AtomicInteger();
+  private final Map<String, String> threadOf = new ConcurrentHashMap<>();
+  private final List<TaskEngine> engines = new ArrayList<>();
+  private MemoryTaskStore store;
+
+  private final List<TaskHandler<?, ?>> handlers = List.of(
+      gate,
+      stubborn,
+      new Simple("echo", k -> {
+        threadOf.put(k.key(), Thread.currentThread().getName());
+        return "echo " + k.key();
+      }),
+      new Simple("flaky", k -> {
+        // Fails until it has failed as often as the key says.
+        if (failures.incrementAndGet() <= Integer.parseInt(k.key())) {
+          throw new IllegalStateException("flaky failure " + failures.get());
+        }
+        return "ok after " + (failures.get() - 1);
+      }),
+      new Simple("overflow", k -> String.valueOf(recurse(0))));
+
+  private static int recurse(int n) {
+    return recurse(n + 1) + 1;
+  }
+
+  private EngineConfig config(int workers, long capacity) {
+    EngineConfig d = EngineConfig.defaults();
+    return new EngineConfig(workers, capacity, d.defaultTimeout(), d.maxTimeout(), 5,
+        d.defaultResultTtl(), d.maxResultTtl(), d.maxDelay(), Duration.ofSeconds(1),
+        Duration.ofSeconds(8), Duration.ofHours(1), Duration.ofMillis(300),
+        Duration.ofMillis(300), d.lease());
+  }
+
+  private TaskEngine engine(int workers) {
+    return engine(config(workers, 100), null);
+  }
+
+  private TaskEngine engine(EngineConfig config, ExecutorService executor) {
+    store = new MemoryTaskStore(config.queueCapacity(), 1000);
+    TaskEngine e = TaskEngine.builder(config, store, new HandlerRegistry(handlers))
+        .clock(clock).random(() -> 0.5).executor(executor).build();
+    e.start();
+    engines.add(e);
+    return e;
+  }
+
+  @AfterEach
+  void stop() {
+    stubborn.letGo.countDown();
+    engines.forEach(TaskEngine::shutdown);
+  }
+
+  private static SubmitRequest req(String type, String key) {
+    return new SubmitRequest(type, "{\"key\":\"" + key + "\"}", null, null, null, null, null,
+        null);
+  }
+
+  private static SubmitRequest req(String type, String key, Priority p, Long timeout,
+      Long attempts, Long delay, Long ttl, String idem) {
+    return new SubmitRequest(type, "{\"key\":\"" + key + "\"}", p, timeout, attempts, delay, ttl,
+        idem);
+  }
+
+  private Task awaitStatus(TaskEngine e, UUID id, TaskStatus status) {
+    await().atMost(Duration.ofSeconds(10))
+        .until(() -> e.get(id).map(Task::status).orElse(null) == status);
+    return e.get(id).orElseThrow();
+  }
+
+  @Test
+  void runsATaskToSuccessAndTellsWatchersInOrder() throws Exception {
+    TaskEngine e = engine(2);
+    List<TaskStatus> seen = new CopyOnWriteArrayList<>();
+    CountDownLatch ended = new CountDownLatch(1);
+    Task t = e.submit(req("gate", "a")).task();
+    assertThat(t.status()).isEqualTo(TaskStatus.PENDING);
+    e.watch(t.id(), task -> {
+      seen.add(task.status());
+      if (task.isTerminal()) {
+        ended.countDown();
+      }
+    });
+    assertThat(gate.awaitStarted("a")).isTrue();
+    gate.open("a");
+    assertThat(ended.await(10, TimeUnit.SECONDS)).isTrue();
+    Task done = e.get(t.id()).orElseThrow();
+    assertThat(done.status()).isEqualTo(TaskStatus.SUCCESS);
+    assertThat(done.result()).isEqualTo("\"done a\"");
+    assertThat(done.attempts()).isEqualTo(1);
+    assertThat(done.expiresAt()).isEqualTo(done.finishedAt().plus(Duration.ofHours(1)));
+    assertThat(seen).containsSubsequence(TaskStatus.SUCCESS).doesNotContain(TaskStatus.FAILED);
+    assertThat(seen.get(seen.size() - 1)).isEqualTo(TaskStatus.SUCCESS);
+  }
+
+  @Test
+  void ownWorkerThreadsAreNamed() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("echo", "own")).task();
+    awaitStatus(e, t.id(), TaskStatus.SUCCESS);
+    assertThat(threadOf.get("own")).isEqualTo("offload-worker-1");
+  }
+
+  @Test
+  void runsOnAContainerManagedExecutorWhenGivenOne() {
+    AtomicInteger n = new AtomicInteger();
+    ExecutorService managed = Executors.newCachedThreadPool(
+        r -> new Thread(r, "managed-" + n.incrementAndGet()));
+    try {
+      TaskEngine e = engine(config(2, 100), managed);
+      Task t = e.submit(req("echo", "managed")).task();
+      awaitStatus(e, t.id(), TaskStatus.SUCCESS);
+      assertThat(threadOf.get("managed")).startsWith("managed-");
+      e.shutdown();
+      // The worker loops ended: the managed executor's threads are idle, none is running ours.
+      assertThat(n.get()).isEqualTo(2);
+    } finally {
+      managed.shutdownNow();
+    }
+  }
+
+  @Test
+  void failedAttemptsRetryWithBackoffOnTheClock() {
+    TaskEngine e = engine(1);
+    Instant t0 = clock.instant();
+    Task t = e.submit(req("flaky", "2", null, null, 3L, null, null, null)).task();
+    // Attempt 1 fails: pending again, due at half (the pinned jitter) of the 1 s ceiling.
+    await().atMost(Duration.ofSeconds(10)).until(() -> e.get(t.id()).orElseThrow().attempts() == 1
+        && e.get(t.id()).orElseThrow().status() == TaskStatus.PENDING);
+    Task retry = e.get(t.id()).orElseThrow();
+    assertThat(retry.nextAttemptAt()).isEqualTo(t0.plusMillis(500));
+    assertThat(retry.error().type()).isEqualTo("IllegalStateException");
+    // Nothing runs before the clock reaches the due time.
+    e.wakeUp();
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+        .until(() -> e.get(t.id()).orElseThrow().attempts() == 1);
+    clock.advance(Duration.ofMillis(500));
+    e.wakeUp();
+    // Attempt 2 fails: the ceiling doubled to 2 s, so due 1 s later.
+    await().atMost(Duration.ofSeconds(10)).until(() -> e.get(t.id()).orElseThrow().attempts() == 2
+        && e.get(t.id()).orElseThrow().status() == TaskStatus.PENDING);
+    assertThat(e.get(t.id()).orElseThrow().nextAttemptAt()).isEqualTo(clock.instant().plusSeconds(1));
+    clock.advance(Duration.ofSeconds(1));
+    e.wakeUp();
+    Task done = awaitStatus(e, t.id(), TaskStatus.SUCCESS);
+    assertThat(done.attempts()).isEqualTo(3);
+    assertThat(done.result()).isEqualTo("\"ok after 2\"");
+    assertThat(done.error()).isNull();
+  }
+
+  @Test
+  void aTaskOutOfAttemptsFails() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("flaky", "100", null, null, 2L, null, null, null)).task();
+    await().atMost(Duration.ofSeconds(10)).until(() -> e.get(t.id()).orElseThrow().attempts() == 1
+        && e.get(t.id()).orElseThrow().status() == TaskStatus.PENDING);
+    clock.advance(Duration.ofSeconds(1));
+    e.wakeUp();
+    Task failed = awaitStatus(e, t.id(), TaskStatus.FAILED);
+    assertThat(failed.attempts()).isEqualTo(2);
+    assertThat(failed.error()).isEqualTo(
+        new TaskError("IllegalStateException", "flaky failure 2"));
+    assertThat(failed.nextAttemptAt()).isNull();
+  }
+
+  @Test
+  void aDelayedTaskWaitsUntilItIsDue() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("echo", "later", null, null, null, 60L, null, null)).task();
+    assertThat(t.nextAttemptAt()).isEqualTo(clock.instant().plusSeconds(60));
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+        .until(() -> e.get(t.id()).orElseThrow().status() == TaskStatus.PENDING);
+    clock.advance(Duration.ofSeconds(60));
+    e.wakeUp();
+    awaitStatus(e, t.id(), TaskStatus.SUCCESS);
+  }
+
+  @Test
+  void cancelingAPendingTaskEndsItAtOnceAndItNeverRuns() throws Exception {
+    TaskEngine e = engine(1);
+    Task blocker = e.submit(req("gate", "blocker")).task();
+    assertThat(gate.awaitStarted("blocker")).isTrue();
+    Task waiting = e.submit(req("gate", "waiting")).task();
+    Task canceled = e.cancel(waiting.id());
+    assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+    assertThat(canceled.finishedAt()).isNotNull();
+    gate.open("waiting");
+    gate.open("blocker");
+    awaitStatus(e, blocker.id(), TaskStatus.SUCCESS);
+    // The worker is free again and took nothing else: the canceled task never ran.
+    Task after = e.submit(req("echo", "after")).task();
+    awaitStatus(e, after.id(), TaskStatus.SUCCESS);
+    assertThat(gate.order).containsExactly("blocker");
+    assertThat(e.get(waiting.id()).orElseThrow().status()).isEqualTo(TaskStatus.CANCELED);
+  }
+
+  @Test
+  void cancelingARunningTaskInterruptsItAndNeverRetries() throws Exception {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("gate", "run", null, null, 3L, null, null, null)).task();
+    assertThat(gate.awaitStarted("run")).isTrue();
+    Task canceled = e.cancel(t.id());
+    assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.interrupts.get() == 1);
+    Task after = e.submit(req("echo", "next")).task();
+    awaitStatus(e, after.id(), TaskStatus.SUCCESS);
+    assertThat(e.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.CANCELED);
+    assertThat(e.get(t.id()).orElseThrow().attempts()).isEqualTo(1);
+    assertThat(gate.runs.get()).isEqualTo(1);
+    assertThatThrownBy(() -> e.cancel(t.id())).isInstanceOf(AlreadyFinishedException.class);
+  }
+
+  @Test
+  void cancelOfAnUnknownTaskIsNotFound() {
+    TaskEngine e = engine(1);
+    assertThatThrownBy(() -> e.cancel(UUID.randomUUID()))
+        .isInstanceOf(TaskNotFoundException.class);
+  }
+
+  @Test
+  void aTimeoutInterruptsTheWorkerAndFailsTheTask() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("gate", "slow", null, 1L, null, null, null, null)).task();
+    Task failed = awaitStatus(e, t.id(), TaskStatus.FAILED);
+    assertThat(failed.error().type()).isEqualTo(TaskError.TIMEOUT);
+    await().atMost(Duration.ofSeconds(5)).until(() -> gate.interrupts.get() == 1);
+  }
+
+  @Test
+  void aHandlerIgnoringTheInterruptIsAbandonedAndItsLateResultDiscarded() throws Exception {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("stubborn", "s", null, 1L, null, null, null, null)).task();
+    assertThat(stubborn.started.await(5, TimeUnit.SECONDS)).isTrue();
+    Task failed = awaitStatus(e, t.id(), TaskStatus.FAILED);
+    assertThat(failed.error().type()).isEqualTo(TaskError.TIMEOUT);
+    // With one worker stuck, only a replacement can run the next task.
+    Task next = e.submit(req("echo", "replacement")).task();
+    awaitStatus(e, next.id(), TaskStatus.SUCCESS);
+    assertThat(threadOf.get("replacement")).isEqualTo("offload-worker-2");
+    stubborn.letGo.countDown();
+    assertThat(stubborn.returned.await(5, TimeUnit.SECONDS)).isTrue();
+    await().during(Duration.ofMillis(200)).atMost(Duration.ofSeconds(2))
+        .until(() -> e.get(t.id()).orElseThrow().status() == TaskStatus.FAILED);
+    assertThat(e.get(t.id()).orElseThrow().result()).isNull();
+  }
+
+  @Test
+  void anyThrowableFailsTheAttemptAndTheWorkerLivesOn() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("overflow", "x")).task();
+    Task failed = awaitStatus(e, t.id(), TaskStatus.FAILED);
+    assertThat(failed.error().type()).isEqualTo("StackOverflowError");
+    Task next = e.submit(req("echo", "alive")).task();
+    awaitStatus(e, next.id(), TaskStatus.SUCCESS);
+    assertThat(threadOf.get("alive")).isEqualTo("offload-worker-1");
+  }
+
+  @Test
+  void higherPriorityRunsFirstAndFifoWithinOne() throws Exception {
+    TaskEngine e = engine(1);
+    e.submit(req("gate", "block"));
+    assertThat(gate.awaitStarted("block")).isTrue();
+    List<String> keys = List.of("low1", "normal1", "high1", "normal2", "high2");
+    for (String k : keys) {
+      Priority p = Priority.valueOf(k.replaceAll("\\d", "").toUpperCase());
+      e.submit(req("gate", k, p, null, null, null, null, null));
+      gate.open(k);
+    }
+    gate.open("block");
+    await().atMost(Duration.ofSeconds(10)).until(() -> gate.order.size() == 6);
+    assertThat(gate.order).containsExactly("block", "high1", "high2", "normal1", "normal2",
+        "low1");
+  }
+
+  @Test
+  void aFullQueueRejectsAndStoresNothing() throws Exception {
+    TaskEngine e = engine(config(1, 2), null);
+    e.submit(req("gate", "busy"));
+    assertThat(gate.awaitStarted("busy")).isTrue();
+    e.submit(req("gate", "p1"));
+    e.submit(req("gate", "p2"));
+    assertThatThrownBy(() -> e.submit(req("gate", "p3"))).isInstanceOf(QueueFullException.class);
+    assertThat(store.stats().pending()).isEqualTo(2);
+    assertThat(e.health().queueDepth()).isEqualTo(2);
+    assertThat(e.health().workersBusy()).isEqualTo(1);
+  }
+
+  @Test
+  void theSameIdempotencyKeyRunsOnce() throws Exception {
+    TaskEngine e = engine(1);
+    Submission first = e.submit(req("gate", "i", null, null, null, null, null, "key-1"));
+    Submission again = e.submit(req("gate", "i", null, null, null, null, null, "key-1"));
+    assertThat(first.created()).isTrue();
+    assertThat(again.created()).isFalse();
+    assertThat(again.task().id()).isEqualTo(first.task().id());
+    assertThatThrownBy(() -> e.submit(req("gate", "other", null, null, null, null, null, "key-1")))
+        .isInstanceOf(IdempotencyConflictException.class)
+        .hasMessageContaining(first.task().id().toString());
+    gate.open("i");
+    awaitStatus(e, first.task().id(), TaskStatus.SUCCESS);
+    assertThat(gate.runs.get()).isEqualTo(1);
+  }
+
+  @Test
+  void invalidSubmissionsAreRefusedBeforeAnythingIsStored() {
+    TaskEngine e = engine(1);
+    assertThatThrownBy(() -> e.submit(req("nope", "x")))
+        .isInstanceOf(InvalidTaskException.class)
+        .hasMessageContaining("unknown task type 'nope'")
+        .satisfies(ex -> assertThat(((InvalidTaskException) ex).knownTypes()).contains("echo"));
+    assertThatThrownBy(() -> e.submit(req("echo", "x", null, 0L, null, null, null, null)))
+        .hasMessageContaining("'timeoutSeconds' must be between 1 and 3600");
+    assertThatThrownBy(() -> e.submit(req("echo", "x", null, null, 6L, null, null, null)))
+        .hasMessageContaining("'maxAttempts' must be between 1 and 5");
+    assertThatThrownBy(() -> e.submit(req("echo", "x", null, null, null, -1L, null, null)))
+        .hasMessageContaining("'delaySeconds'");
+    assertThatThrownBy(() -> e.submit(
+            new SubmitRequest("echo", "{\"kee\":1}", null, null, null, null, null, null)))
+        .isInstanceOf(InvalidTaskException.class).hasMessageContaining("'input' does not fit");
+    assertThatThrownBy(() -> e.submit(
+            new SubmitRequest("echo", null, null, null, null, null, null, null)))
+        .hasMessageContaining("'input' is required");
+    assertThat(store.stats().pending() + store.stats().running() + store.stats().finished())
+        .isZero();
+  }
+
+  @Test
+  void expiredResultsAreSweptOnTheClock() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("echo", "ttl", null, null, null, null, 60L, null)).task();
+    awaitStatus(e, t.id(), TaskStatus.SUCCESS);
+    clock.advance(Duration.ofSeconds(59));
+    assertThat(e.sweepExpired()).isZero();
+    assertThat(e.get(t.id())).isPresent();
+    clock.advance(Duration.ofSeconds(1));
+    assertThat(e.sweepExpired()).isEqualTo(1);
+    assertThat(e.get(t.id())).isEmpty();
+  }
+
+  @Test
+  void aZeroTtlForgetsTheTaskAsSoonAsItEndsButWatchersStillSeeTheEnd() throws Exception {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("gate", "fire", null, null, null, null, 0L, null)).task();
+    CountDownLatch ended = new CountDownLatch(1);
+    List<Task> last = new CopyOnWriteArrayList<>();
+    e.watch(t.id(), task -> {
+      if (task.isTerminal()) {
+        last.add(task);
+        ended.countDown();
+      }
+    });
+    gate.open("fire");
+    assertThat(ended.await(10, TimeUnit.SECONDS)).isTrue();
+    assertThat(last.get(0).status()).isEqualTo(TaskStatus.SUCCESS);
+    assertThat(e.get(t.id())).isEmpty();
+  }
+
+  @Test
+  void shutdownGivesGraceThenFailsTheRestAndRefusesNewWork() throws Exception {
+    TaskEngine e = engine(2);
+    Task quick = e.submit(req("gate", "quick")).task();
+    Task stuck = e.submit(req("gate", "stuck")).task();
+    assertThat(gate.awaitStarted("quick")).isTrue();
+    assertThat(gate.awaitStarted("stuck")).isTrue();
+    CountDownLatch toldOfShutdown = new CountDownLatch(1);
+    e.watch(stuck.id(), new TaskWatcher() {
+      @Override
+      public void onChange(Task task) {}
+
+      @Override
+      public void onShutdown() {
+        toldOfShutdown.countDown();
+        gate.open("quick"); // finishes within the grace period
+      }
+    });
+    e.shutdown();
+    assertThat(toldOfShutdown.getCount()).isZero();
+    assertThat(e.get(quick.id()).orElseThrow().status()).isEqualTo(TaskStatus.SUCCESS);
+    Task failed = e.get(stuck.id()).orElseThrow();
+    assertThat(failed.status()).isEqualTo(TaskStatus.FAILED);
+    assertThat(failed.error().type()).isEqualTo(TaskError.SHUTDOWN);
+    assertThat(gate.interrupts.get()).isEqualTo(1);
+    assertThat(e.health().status()).isEqualTo(Health.SHUTTING_DOWN);
+    assertThatThrownBy(() -> e.submit(req("echo", "late")))
+        .isInstanceOf(ShuttingDownException.class);
+    e.shutdown(); // twice is fine
+  }
+
+  @Test
+  void shutdownStopsEveryThreadItStarted() {
+    TaskEngine e = engine(3);
+    Task t = e.submit(req("echo", "x")).task();
+    awaitStatus(e, t.id(), TaskStatus.SUCCESS);
+    e.shutdown();
+    assertThat(Thread.getAllStackTraces().keySet()).noneMatch(th -> th.isAlive()
+        && (th.getName().startsWith("offload-worker") || th.getName().equals("offload-timer")
+            || th.getName().equals("offload-sweeper")));
+  }
+}

@@ -1,0 +1,99 @@
+package dev.offload.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.offload.task.Priority;
+import dev.offload.task.Task;
+import dev.offload.task.TaskError;
+import dev.offload.task.TaskStatus;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+
+/** What only the memory store promises: its bounds. The shared behaviour is in the contract. */
+class MemoryTaskStoreTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  private static Task task(long ttl) {
+    return Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, ttl), T0, T0, null, null);
+  }
+
+  private static Task finish(MemoryTaskStore store, Task t, Instant at) {
+    store.insert(t);
+    Task running = store.claim("me", at, at.plusSeconds(30), 1).get(0);
+    assertThat(running.id()).isEqualTo(t.id());
+    return store.finish(t.id(), 1, new Outcome.Succeeded("1", at)).orElseThrow();
+  }
+
+  @Test
+  void theRetainedCapEvictsTheOldestFinishedFirstAndNeverPendingOrRunning() {
+    MemoryTaskStore store = new MemoryTaskStore(100, 3);
+    Task running = task(3600);
+    Task a = task(3600);
+    Task b = task(3600);
+    Task c = task(3600);
+    Task d = task(3600);
+    finish(store, a, T0.plusSeconds(1));
+    finish(store, b, T0.plusSeconds(2));
+    store.insert(running);
+    store.claim("me", T0, T0.plusSeconds(30), 1);
+    Task pending = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0.plusSeconds(3600), null, null); // not due yet
+    store.insert(pending);
+    finish(store, c, T0.plusSeconds(3));
+    assertThat(store.get(a.id())).isPresent();
+    finish(store, d, T0.plusSeconds(4));
+    assertThat(store.get(a.id())).isEmpty();
+    assertThat(store.get(b.id())).isPresent();
+    assertThat(store.get(running.id()).orElseThrow().status()).isEqualTo(TaskStatus.RUNNING);
+    assertThat(store.get(pending.id()).orElseThrow().status()).isEqualTo(TaskStatus.PENDING);
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(1, 1, 3));
+  }
+
+  @Test
+  void sweepRemovesOnlyExpiredEntriesInBoundedBatches() {
+    MemoryTaskStore store = new MemoryTaskStore(100, 100);
+    List<Task> shortLived = List.of(task(10), task(10), task(10));
+    shortLived.forEach(t -> finish(store, t, T0));
+    Task longLived = task(100);
+    finish(store, longLived, T0);
+    assertThat(store.sweep(T0.plusSeconds(9), 10)).isZero();
+    assertThat(store.sweep(T0.plusSeconds(10), 2)).isEqualTo(2);
+    assertThat(store.sweep(T0.plusSeconds(10), 2)).isEqualTo(1);
+    assertThat(store.sweep(T0.plusSeconds(10), 2)).isZero();
+    assertThat(store.get(longLived.id())).isPresent();
+    assertThat(store.stats().finished()).isEqualTo(1);
+  }
+
+  @Test
+  void aSweptIdempotencyKeyCanBeUsedAgain() {
+    MemoryTaskStore store = new MemoryTaskStore(100, 100);
+    Task first = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 5), T0, T0, "k", "f1");
+    finish(store, first, T0);
+    Task second = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 5), T0, T0, "k", "f2");
+    assertThatThrownBy(() -> store.insert(second)).isInstanceOf(IdempotencyConflictException.class);
+    store.sweep(T0.plusSeconds(5), 10);
+    assertThat(store.insert(second).created()).isTrue();
+  }
+
+  @Test
+  void aRetryDoesNotCountAgainstCapacityTwiceAndIsNeverRefused() {
+    MemoryTaskStore store = new MemoryTaskStore(1, 10);
+    Task t = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(3, 60, 60), T0, T0, null, null);
+    store.insert(t);
+    store.claim("me", T0, T0.plusSeconds(30), 1);
+    store.insert(task(60)); // the one pending slot is taken again
+    Task retrying = store.finish(t.id(), 1,
+        new Outcome.Retry(new TaskError("x", "y"), T0.plus(Duration.ofSeconds(1)))).orElseThrow();
+    assertThat(retrying.status()).isEqualTo(TaskStatus.PENDING);
+    assertThat(store.stats().pending()).isEqualTo(2);
+    assertThatThrownBy(() -> store.insert(task(60))).isInstanceOf(QueueFullException.class);
+  }
+}
