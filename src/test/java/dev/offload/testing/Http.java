@@ -96,6 +96,11 @@ public final class Http {
     }
   }
 
+  /** A JSON object from its text, through JSON-B. */
+  public static JsonObject parse(String json) {
+    return JSONB.fromJson(json, JsonObject.class);
+  }
+
   /** JSON text of any value, through JSON-B. */
   public static String json(Object value) {
     return JSONB.toJson(value);
