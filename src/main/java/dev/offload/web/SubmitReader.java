@@ -174,11 +174,13 @@ final class SubmitReader {
     if (v == null || v == JsonValue.NULL) {
       return null;
     }
-    if (v instanceof JsonNumber n && n.isIntegral()) {
-      try {
-        return n.bigIntegerValueExact().longValueExact();
-      } catch (ArithmeticException e) {
-        throw Problem.unprocessable("'" + field + "' is out of range").exception();
+    if (v instanceof JsonNumber n) {
+      java.math.BigDecimal d = n.bigDecimalValue();
+      if (d.signum() == 0 || d.stripTrailingZeros().scale() <= 0) {
+        if (d.abs().compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
+          throw Problem.unprocessable("'" + field + "' is out of range").exception();
+        }
+        return d.longValueExact();
       }
     }
     throw Problem.unprocessable("'" + field + "' must be a whole number").exception();
