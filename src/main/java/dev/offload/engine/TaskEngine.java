@@ -418,11 +418,6 @@ public final class TaskEngine implements AutoCloseable {
         config.queueCapacity(), stats.running(), stats.finished());
   }
 
-  /** Releases the store (connections, listener threads); call after {@link #shutdown()}. */
-  public void storeClose() {
-    store.close();
-  }
-
   public HandlerRegistry handlers() {
     return handlers;
   }

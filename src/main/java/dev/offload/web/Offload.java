@@ -2,6 +2,7 @@ package dev.offload.web;
 
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.TaskEngine;
+import dev.offload.store.TaskStore;
 import jakarta.servlet.ServletContext;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -15,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
  */
 record Offload(
     OffloadConfig config,
+    TaskStore store,
     TaskEngine engine,
     JsonCodec json,
     ExecutorService notifier,

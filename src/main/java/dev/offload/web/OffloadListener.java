@@ -51,7 +51,7 @@ public final class OffloadListener implements ServletContextListener {
       ((ScheduledThreadPoolExecutor) heartbeats).setRemoveOnCancelPolicy(true);
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE,
-          new Offload(config, engine, json, notifier, heartbeats));
+          new Offload(config, store, engine, json, notifier, heartbeats));
       LOG.info(() -> "Offload started at " + (ctx.getContextPath().isEmpty() ? "/"
           : ctx.getContextPath()) + " with " + config);
     } catch (RuntimeException e) {
@@ -84,7 +84,7 @@ public final class OffloadListener implements ServletContextListener {
     await(offload.notifier(), "offload-notifier");
     await(offload.heartbeats(), "offload-heartbeat");
     ctx.removeAttribute(Offload.ATTRIBUTE);
-    offload.engine().storeClose();
+    offload.store().close();
     offload.json().close();
     LOG.info(() -> "Offload stopped at "
         + (ctx.getContextPath().isEmpty() ? "/" : ctx.getContextPath()));
