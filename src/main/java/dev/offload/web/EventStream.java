@@ -25,8 +25,11 @@ import java.util.logging.Logger;
  * progress} otherwise), a comment heartbeat while idle, and the end of the stream right after the
  * final state.
  *
- * <p>Writes happen on the notifier, one batch at a time per stream (the {@code writing} flag):
- * never on a worker thread, never two threads on one stream.
+ * <p>Writes happen on a container thread ({@link AsyncContext#start}), one batch at a time per
+ * stream (the {@code writing} flag): never on a worker thread, never two threads on one stream.
+ * Between events the stream holds no thread; a client too slow to read holds one container
+ * thread while it is being written to, as any slow download does, until the container's idle
+ * timeout.
  */
 final class EventStream implements TaskWatcher, AsyncListener {
   private static final Logger LOG = Logger.getLogger(EventStream.class.getName());
@@ -134,9 +137,9 @@ final class EventStream implements TaskWatcher, AsyncListener {
       writing = true;
     }
     try {
-      offload.notifier().execute(this::flush);
-    } catch (RejectedExecutionException e) {
-      flush();
+      async.start(this::flush);
+    } catch (RuntimeException e) {
+      flush(); // the container will not start it (stopping): write here
     }
   }
 

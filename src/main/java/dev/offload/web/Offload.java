@@ -4,14 +4,12 @@ import dev.offload.engine.JsonCodec;
 import dev.offload.engine.TaskEngine;
 import dev.offload.store.TaskStore;
 import jakarta.servlet.ServletContext;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * What the servlets share, built and owned by {@link OffloadListener} and kept as one context
  * attribute.
  *
- * @param notifier writes answers to parked clients, so worker threads never do client I/O
  * @param heartbeats schedules SSE heartbeats
  */
 record Offload(
@@ -19,7 +17,6 @@ record Offload(
     TaskStore store,
     TaskEngine engine,
     JsonCodec json,
-    ExecutorService notifier,
     ScheduledExecutorService heartbeats) {
 
   static final String ATTRIBUTE = Offload.class.getName();

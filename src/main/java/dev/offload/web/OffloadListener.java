@@ -9,13 +9,10 @@ import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import javax.naming.InitialContext;
@@ -36,7 +33,6 @@ public final class OffloadListener implements ServletContextListener {
     OffloadConfig config = OffloadConfig.load(OffloadConfig.Source.standard(ctx::getInitParameter));
     JsonCodec json = new JsonCodec();
     TaskStore store = null;
-    ExecutorService notifier = null;
     ScheduledExecutorService heartbeats = null;
     try {
       HandlerRegistry handlers = HandlerRegistry.discover(ctx.getClassLoader());
@@ -46,18 +42,14 @@ public final class OffloadListener implements ServletContextListener {
           .json(json)
           .executor(managed.orElse(null))
           .build();
-      notifier = notifier();
       heartbeats = new ScheduledThreadPoolExecutor(1, named("offload-heartbeat"));
       ((ScheduledThreadPoolExecutor) heartbeats).setRemoveOnCancelPolicy(true);
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE,
-          new Offload(config, store, engine, json, notifier, heartbeats));
+          new Offload(config, store, engine, json, heartbeats));
       LOG.info(() -> "Offload started at " + (ctx.getContextPath().isEmpty() ? "/"
           : ctx.getContextPath()) + " with " + config);
     } catch (RuntimeException e) {
-      if (notifier != null) {
-        notifier.shutdownNow();
-      }
       if (heartbeats != null) {
         heartbeats.shutdownNow();
       }
@@ -76,12 +68,10 @@ public final class OffloadListener implements ServletContextListener {
     if (!(attr instanceof Offload offload)) {
       return;
     }
-    // The engine first: it stops taking work, answers parked clients through the notifier, and
-    // gives running tasks their grace period. Then the threads that write those answers.
+    // The engine first: it stops taking work, answers parked clients and ends event streams
+    // (written on container threads), and gives running tasks their grace period.
     offload.engine().shutdown();
     offload.heartbeats().shutdownNow();
-    offload.notifier().shutdown();
-    await(offload.notifier(), "offload-notifier");
     await(offload.heartbeats(), "offload-heartbeat");
     ctx.removeAttribute(Offload.ATTRIBUTE);
     offload.store().close();
@@ -93,10 +83,7 @@ public final class OffloadListener implements ServletContextListener {
   private static void await(ExecutorService executor, String name) {
     try {
       if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
-        executor.shutdownNow();
-        if (!executor.awaitTermination(2, TimeUnit.SECONDS)) {
-          LOG.warning(() -> name + " did not stop within 7 s");
-        }
+        LOG.warning(() -> name + " did not stop within 5 s");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -120,26 +107,9 @@ public final class OffloadListener implements ServletContextListener {
     return Optional.empty();
   }
 
-  /** Writes answers to parked clients; the queue holds at most one pending write per client. */
-  private static ExecutorService notifier() {
-    ThreadPoolExecutor pool = new ThreadPoolExecutor(2, 2, 30, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), numbered("offload-notifier-"));
-    pool.allowCoreThreadTimeOut(true);
-    return pool;
-  }
-
   private static ThreadFactory named(String name) {
     return r -> {
       Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
-  private static ThreadFactory numbered(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, prefix + n.incrementAndGet());
       t.setDaemon(true);
       return t;
     };

@@ -9,7 +9,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.util.UUID;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -17,8 +16,8 @@ import java.util.logging.Logger;
 /**
  * A request parked until its task ends or its wait runs out: a long-poll ({@code GET ?wait=N})
  * or a submit with {@code Prefer: wait=N}. It holds no thread while parked. It is answered
- * exactly once: when the task ends (written on the notifier, never on a worker), when the wait
- * times out (on the container's thread), or when the server stops.
+ * exactly once: when the task ends, when the wait times out, or when the server stops, always
+ * on a container thread (never on a worker), like any other response.
  */
 final class ParkedRequest implements TaskWatcher, AsyncListener {
   private static final Logger LOG = Logger.getLogger(ParkedRequest.class.getName());
@@ -77,9 +76,10 @@ final class ParkedRequest implements TaskWatcher, AsyncListener {
       return;
     }
     try {
-      offload.notifier().execute(() -> complete(task, ended));
-    } catch (RejectedExecutionException e) {
-      complete(task, ended); // the notifier has stopped: answer on this thread
+      // On a container thread, like any response: a slow client then delays only itself.
+      async.start(() -> complete(task, ended));
+    } catch (RuntimeException e) {
+      complete(task, ended); // the container will not start it (stopping): answer here
     }
   }
 

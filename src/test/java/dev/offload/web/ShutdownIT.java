@@ -116,7 +116,7 @@ class ShutdownIT {
       assertThat(health.json().getString("status")).isEqualTo("shutting_down");
 
       stopping.get(30, TimeUnit.SECONDS);
-      app.stopContext(); // the rest of contextDestroyed: notifier and heartbeat threads
+      app.stopContext(); // the rest of contextDestroyed: the heartbeat thread
       Task q = engine.get(UUID.fromString(quick)).orElseThrow();
       Task s = engine.get(UUID.fromString(slow)).orElseThrow();
       assertThat(q.status()).isEqualTo(TaskStatus.SUCCESS);
