@@ -15,13 +15,14 @@
 //     not on the visible page).
 
 const POLL_MS = 2000;
-const HEALTH_MS = 5000;
+const RETRY_TYPES_MS = 5000;
 const SSE_CAP = 4;
 const SSE_RETRY_MS = 30000;
 const TERMINAL = new Set(['success', 'failed', 'canceled']);
 const STATUSES = new Set(['pending', 'running', 'success', 'failed', 'canceled']);
 
 const $ = (id) => document.getElementById(id);
+const narrow = window.matchMedia('(max-width: 720px)');
 
 const state = {
   types: [],
@@ -40,7 +41,6 @@ const state = {
   listOk: null,
   ticking: false,
   tickTimer: null,
-  healthTimer: null,
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -503,6 +503,7 @@ function updateLiveMode() {
       : 'Live';
   }
   node.dataset.mode = mode;
+  node.dataset.streams = String(state.streams.size);
   setText(node, text);
   node.title = `The list refreshes every ${POLL_MS / 1000} s; up to ${SSE_CAP} tasks ` +
     'also stream their progress as Server-Sent Events.';
@@ -520,6 +521,7 @@ async function tick() {
   try {
     await refreshList();
     await pollSelected();
+    await refreshHealth();
   } finally {
     state.ticking = false;
     if (!document.hidden) state.tickTimer = setTimeout(tick, POLL_MS);
@@ -575,7 +577,6 @@ function renderHealth(h) {
 }
 
 async function refreshHealth() {
-  clearTimeout(state.healthTimer);
   try {
     renderHealth(await api('api/health'));
   } catch (err) {
@@ -586,8 +587,6 @@ async function refreshHealth() {
       pill.dataset.state = 'down';
       setText(pill, 'unreachable');
     }
-  } finally {
-    if (!document.hidden) state.healthTimer = setTimeout(refreshHealth, HEALTH_MS);
   }
 }
 
@@ -718,7 +717,7 @@ async function loadTypes() {
     state.types = Array.isArray(body) ? body.filter((t) => t && typeof t.type === 'string') : [];
   } catch (err) {
     showProblem($('submit-result'), err, 'Cannot load the task types');
-    setTimeout(loadTypes, HEALTH_MS);
+    setTimeout(loadTypes, RETRY_TYPES_MS);
     return;
   }
   const select = $('f-type');
@@ -789,7 +788,8 @@ async function submitTask(event) {
     link.addEventListener('click', () => openDetail(task.id, true));
     note.append('Submitted task ', link, '.');
     out.replaceChildren(note);
-    openDetail(task.id, false);
+    // On a phone the panel covers the form: take the focus there. Elsewhere stay on the form.
+    openDetail(task.id, narrow.matches);
     refreshList();
     refreshHealth();
   } catch (err) {
@@ -843,11 +843,9 @@ function init() {
   document.addEventListener('visibilitychange', () => {
     if (document.hidden) {
       clearTimeout(state.tickTimer);
-      clearTimeout(state.healthTimer);
       syncStreams(); // closes them all while hidden
     } else {
       tick();
-      refreshHealth();
     }
   });
   // Ages and durations move every second without asking the server.
@@ -868,7 +866,6 @@ function init() {
   updatePager();
   updateLiveMode();
   loadTypes();
-  refreshHealth();
   tick();
 }
 
