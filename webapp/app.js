@@ -116,7 +116,12 @@ function progressOf(task) {
   percent = Math.min(100, Math.max(0, Math.round(percent)));
   let message = p && typeof p.message === 'string' ? p.message : '';
   if (!message && task.status === 'pending') {
-    message = task.nextAttemptAt ? 'waiting to retry' : 'waiting for a worker';
+    const at = parseTime(task.nextAttemptAt);
+    if (at !== null && at > Date.now() + 1000) {
+      message = (task.attempts > 0 ? 'retry at ' : 'scheduled for ') + formatTime(task.nextAttemptAt);
+    } else {
+      message = 'waiting for a worker';
+    }
   }
   return { percent, message };
 }
@@ -553,10 +558,11 @@ async function loadTask(id) {
 // ---------------------------------------------------------------------------------------------
 // Health gauges
 
-function setMeter(fill, value, max) {
+/** A gauge bar; a full queue is a warning, busy workers are just work being done. */
+function setMeter(fill, value, max, warn = true) {
   const ratio = max > 0 ? Math.min(1, Math.max(0, value / max)) : 0;
   fill.style.width = Math.round(ratio * 100) + '%';
-  fill.dataset.level = ratio >= 0.9 ? 'high' : ratio >= 0.6 ? 'mid' : 'low';
+  fill.dataset.level = !warn ? 'low' : ratio >= 0.9 ? 'high' : ratio >= 0.6 ? 'mid' : 'low';
 }
 
 function renderHealth(h) {
@@ -568,7 +574,7 @@ function renderHealth(h) {
   const workers = (h && h.workers) || {};
   const queue = (h && h.queue) || {};
   setText($('workers-text'), `${workers.busy ?? '–'} / ${workers.total ?? '–'}`);
-  setMeter($('workers-fill'), Number(workers.busy) || 0, Number(workers.total) || 0);
+  setMeter($('workers-fill'), Number(workers.busy) || 0, Number(workers.total) || 0, false);
   setText($('queue-text'), `${queue.depth ?? '–'} / ${queue.capacity ?? '–'}`);
   setMeter($('queue-fill'), Number(queue.depth) || 0, Number(queue.capacity) || 0);
   setText($('running-text'), h && h.running !== undefined ? h.running : '–');
