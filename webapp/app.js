@@ -97,6 +97,10 @@ function formatDuration(ms) {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
+function formatAge(ms) {
+  return ms !== null && ms < 1000 ? '<1 s' : formatDuration(ms);
+}
+
 function ageOf(task, now) {
   const created = parseTime(task.createdAt);
   return created === null ? null : now - created;
@@ -204,7 +208,8 @@ function showProblem(container, err, lead) {
       detail.dataset.testid = 'problem-detail';
       box.append(detail);
     }
-    if (Array.isArray(p.knownTypes)) {
+    const detailText = typeof p.detail === 'string' ? p.detail : '';
+    if (Array.isArray(p.knownTypes) && !p.knownTypes.every((t) => detailText.includes(String(t)))) {
       box.append(el('p', 'problem-extra', 'Known types: ' + p.knownTypes.map(String).join(', ')));
     }
   } else if (err instanceof ApiError) {
@@ -315,7 +320,7 @@ function updateRow(row, task) {
 }
 
 function updateClocks(row, task, now) {
-  setText(row.age, formatDuration(ageOf(task, now)));
+  setText(row.age, formatAge(ageOf(task, now)));
   row.age.title = task.createdAt ? 'created ' + formatTime(task.createdAt) : '';
   setText(row.duration, formatDuration(durationOf(task, now)));
 }

@@ -84,7 +84,13 @@ abstract class BrowserTestBase {
   void startBrowser(TestInfo info) throws IOException {
     screenshotName = info.getTestMethod().orElseThrow().getName();
     profile = Files.createTempDirectory("offload-chromium-");
-    driver = newDriver(profile, windowSize());
+    int[] size = windowSize();
+    driver = newDriver(profile, size);
+    if (size[0] < 500) {
+      // Headless Chromium keeps windows at least 500 px wide: emulate the phone's viewport.
+      driver.executeCdpCommand("Emulation.setDeviceMetricsOverride", Map.of(
+          "width", size[0], "height", size[1], "deviceScaleFactor", 1, "mobile", true));
+    }
     page = new StatusPage(driver, app.baseUri().toString() + "/");
   }
 

@@ -19,6 +19,7 @@ class StatusPageLayoutIT extends BrowserTestBase {
   @Test
   void phoneSizedWindowWorksWithTheKeyboardAlone() {
     page.open();
+    assertThat(page.script("return window.innerWidth;")).isEqualTo(390L);
     assertThat(horizontalOverflow()).as("page wider than the window").isFalse();
 
     // Tab from the top of the page to the submit button: every field on the way is reachable.

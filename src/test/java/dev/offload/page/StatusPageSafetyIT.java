@@ -70,7 +70,7 @@ class StatusPageSafetyIT extends BrowserTestBase {
 
     WebElement problem = page.waiting().until(d -> page.find("submit-result")
         .findElements(StatusPage.testId("problem")).stream().findFirst().orElse(null));
-    assertThat(problem.getText()).contains("(422)", "Known types: noop, pbkdf2, sleep");
+    assertThat(problem.getText()).contains("(422)", IMG, "noop", "pbkdf2", "sleep");
     assertThat(page.script("return document.querySelectorAll('img').length;")).isEqualTo(0L);
     assertThatThrownBy(() -> driver.switchTo().alert()).isInstanceOf(NoAlertPresentException.class);
   }
