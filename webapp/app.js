@@ -83,6 +83,13 @@ function formatTime(iso) {
     `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
+/** A moment soon: the time of day when it is today, else the full date and time. */
+function formatWhen(ms) {
+  const d = new Date(ms);
+  const full = formatTime(d.toISOString());
+  return d.toDateString() === new Date().toDateString() ? full.slice(11) : full;
+}
+
 function formatDuration(ms) {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
   ms = Math.max(0, ms);
@@ -122,7 +129,7 @@ function progressOf(task) {
   if (!message && task.status === 'pending') {
     const at = parseTime(task.nextAttemptAt);
     if (at !== null && at > Date.now() + 1000) {
-      message = (task.attempts > 0 ? 'retry at ' : 'scheduled for ') + formatTime(task.nextAttemptAt);
+      message = (task.attempts > 0 ? 'retry at ' : 'scheduled for ') + formatWhen(at);
     } else {
       message = 'waiting for a worker';
     }

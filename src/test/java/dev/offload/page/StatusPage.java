@@ -65,8 +65,12 @@ final class StatusPage {
     input.sendKeys(inputJson);
     numbers.forEach((testId, value) -> {
       WebElement field = find(testId);
-      field.clear();
-      field.sendKeys(value);
+      if ("select".equals(field.getTagName())) {
+        new Select(field).selectByValue(value);
+      } else {
+        field.clear();
+        field.sendKeys(value);
+      }
     });
   }
 
@@ -74,9 +78,12 @@ final class StatusPage {
   String submit(String type, String inputJson, Map<String, String> numbers) {
     fill(type, inputJson, numbers);
     find("submit-button").click();
-    waiting().until(ExpectedConditions.visibilityOfElementLocated(testId("submitted")));
+    WebElement submitted =
+        waiting().until(ExpectedConditions.visibilityOfElementLocated(testId("submitted")));
+    String shortId = submitted.findElement(By.tagName("button")).getText();
     WebElement detail = find("detail");
-    waiting().until(d -> detail.isDisplayed() && detail.getAttribute("data-id") != null);
+    waiting().until(d -> detail.isDisplayed()
+        && String.valueOf(detail.getAttribute("data-id")).startsWith(shortId));
     return detail.getAttribute("data-id");
   }
 
