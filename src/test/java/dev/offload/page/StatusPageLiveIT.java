@@ -60,6 +60,7 @@ class StatusPageLiveIT extends BrowserTestBase {
       page.waiting().until(d -> page.findAll("task-row").size() == 2);
       assertThat(page.findAll("task-status")).allSatisfy(
           s -> assertThat(s.getText()).isEqualTo("running"));
+      screenshot("many-live-tasks-running-filter");
     } finally {
       ids.forEach(id -> http.delete("/api/tasks/" + id));
     }
