@@ -2,7 +2,6 @@ package dev.offload.engine;
 
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -13,16 +12,9 @@ final class NamedThreads {
 
   private NamedThreads() {}
 
-  static ThreadFactory named(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
-  }
-
   static ScheduledExecutorService scheduler(String name) {
-    ScheduledThreadPoolExecutor s = new ScheduledThreadPoolExecutor(1, named(name));
+    ScheduledThreadPoolExecutor s =
+        new ScheduledThreadPoolExecutor(1, OwnedThreadFactory.named(name));
     s.setRemoveOnCancelPolicy(true);
     s.setExecuteExistingDelayedTasksAfterShutdownPolicy(false);
     return s;
@@ -42,11 +34,12 @@ final class NamedThreads {
     };
   }
 
-  /** Stops a scheduler, waiting at most {@code millis}; true when it ended. */
+  /** Stops a scheduler, waiting at most {@code millis}; true when it and its thread ended. */
   static boolean stop(ScheduledExecutorService s, long millis) {
     s.shutdownNow();
     try {
-      return s.awaitTermination(millis, TimeUnit.MILLISECONDS);
+      return s.awaitTermination(millis, TimeUnit.MILLISECONDS)
+          && OwnedThreadFactory.joinThreadsOf(s, millis);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return false;

@@ -2,6 +2,7 @@ package dev.offload.web;
 
 import dev.offload.engine.HandlerRegistry;
 import dev.offload.engine.JsonCodec;
+import dev.offload.engine.OwnedThreadFactory;
 import dev.offload.engine.TaskEngine;
 import dev.offload.store.TaskStore;
 import jakarta.servlet.ServletContext;
@@ -11,7 +12,6 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -42,7 +42,8 @@ public final class OffloadListener implements ServletContextListener {
           .json(json)
           .executor(managed.orElse(null))
           .build();
-      heartbeats = new ScheduledThreadPoolExecutor(1, named("offload-heartbeat"));
+      heartbeats = new ScheduledThreadPoolExecutor(1,
+          OwnedThreadFactory.named("offload-heartbeat"));
       ((ScheduledThreadPoolExecutor) heartbeats).setRemoveOnCancelPolicy(true);
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE,
@@ -84,6 +85,12 @@ public final class OffloadListener implements ServletContextListener {
     try {
       if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
         LOG.warning(() -> name + " did not stop within 5 s");
+        return;
+      }
+      // A terminated pool's last thread may still be on its way out: wait until it is gone, so
+      // the container finds no thread of ours when the context has stopped.
+      if (!OwnedThreadFactory.joinThreadsOf(executor, 2_000)) {
+        LOG.warning(() -> name + " thread did not end within 2 s of the pool's stop");
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -105,13 +112,5 @@ public final class OffloadListener implements ServletContextListener {
       LOG.log(Level.FINE, "no " + MANAGED_EXECUTOR + "; Offload uses its own worker threads", e);
     }
     return Optional.empty();
-  }
-
-  private static ThreadFactory named(String name) {
-    return r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    };
   }
 }
