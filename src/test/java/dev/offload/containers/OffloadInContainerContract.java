@@ -240,7 +240,8 @@ abstract class OffloadInContainerContract {
   @Order(100)
   void stoppingWhileTasksRunHonoursTheGracePeriod() {
     try (ContainerProcess c = launch("stop",
-        Map.of("offload.shutdown.grace.seconds", Integer.toString(GRACE_SECONDS)))) {
+        Map.of("offload.shutdown.grace.seconds", Integer.toString(GRACE_SECONDS),
+            "offload.workers", "4"))) {
       Http h = new Http(c.uri(CTX));
       c.awaitOk(h, "/api/health", START);
       String long1 = submit(h, "{\"type\":\"sleep\",\"input\":{\"millis\":60000}}");
