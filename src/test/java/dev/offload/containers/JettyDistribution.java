@@ -15,7 +15,8 @@ import java.util.concurrent.TimeUnit;
 /**
  * The real Jetty 12 distribution (jetty-home from Maven Central) started with the project's
  * jetty-base, exactly as the README tells a user to: {@code java -jar start.jar
- * jetty.base=jetty-base -Doffload.war=...}. Only the ports and the temp directory differ.
+ * jetty.base=jetty-base -Doffload.war=...}. Only the ports and the temp directory differ, and the
+ * shutdown module is added for a graceful stop.
  */
 final class JettyDistribution {
   private final Path home = Distributions.jettyHome();
@@ -45,7 +46,7 @@ final class JettyDistribution {
         "-jar", home.resolve("start.jar").toString(),
         "jetty.home=" + home, "jetty.base=" + base,
         "jetty.http.host=127.0.0.1", "jetty.http.port=" + port,
-        "jetty.shutdown.port=" + stopPort, "jetty.shutdown.key=" + stopKey,
+        "--module=shutdown", "jetty.shutdown.port=" + stopPort, "jetty.shutdown.key=" + stopKey,
         "-Doffload.war=" + Distributions.war()));
     systemProperties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
@@ -54,8 +55,10 @@ final class JettyDistribution {
   }
 
   /**
-   * Jetty's own graceful stop ({@code start.jar --stop}): the server stops its contexts while
-   * the JVM is still whole, then exits.
+   * Jetty's own graceful stop ({@code start.jar --stop} to the shutdown module's port): the
+   * server stops its contexts while the JVM is whole, then exits. A SIGTERM stops Jetty from a
+   * JVM shutdown hook instead, which runs alongside java.util.logging's own hook that closes
+   * every log handler, so Offload's stop lines would be lost there.
    */
   void stop(Duration wait) {
     try {
