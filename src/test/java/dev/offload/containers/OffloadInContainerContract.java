@@ -43,6 +43,11 @@ abstract class OffloadInContainerContract {
   static final String CTX = "/offload";
   static final Duration START = Duration.ofSeconds(90);
   static final int GRACE_SECONDS = 6;
+  /** What Tomcat (10.1 and 11) logs when a web application leaves something behind. */
+  static final Pattern LEAK_WARNING = Pattern.compile(
+      "appears to have started a thread named|failed to stop it|memory leak"
+          + "|created a ThreadLocal|ThreadLocal with key|Failed to clear|unable to clear"
+          + "|SEVERE", Pattern.CASE_INSENSITIVE);
 
   private ContainerProcess container;
   private Http http;
@@ -261,6 +266,8 @@ abstract class OffloadInContainerContract {
           + "within the grace period of " + GRACE_SECONDS + "s, 2 were interrupted and failed "
           + "with error type shutdown");
       assertThat(log).contains("Offload stopped at " + CTX);
+      assertThat(log.lines().filter(l -> LEAK_WARNING.matcher(l).find()))
+          .as("leak warnings at the stop").isEmpty();
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.offload.containers;
 
 import static dev.offload.containers.OffloadInContainerContract.CTX;
+import static dev.offload.containers.OffloadInContainerContract.LEAK_WARNING;
 import static dev.offload.containers.OffloadInContainerContract.awaitStatus;
 import static dev.offload.containers.OffloadInContainerContract.submit;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -31,11 +32,6 @@ class TomcatRedeployIT {
   private static final int REDEPLOYS = 5;
   private static final int GRACE_SECONDS = 1;
   private static final Duration DEPLOY = Duration.ofSeconds(90);
-  /** What Tomcat (10.1 and 11) logs when a web application leaves something behind. */
-  private static final Pattern LEAK = Pattern.compile(
-      "appears to have started a thread named|failed to stop it|memory leak"
-          + "|created a ThreadLocal|ThreadLocal with key|Failed to clear|unable to clear"
-          + "|SEVERE", Pattern.CASE_INSENSITIVE);
   private static final Pattern STOP_LINE = Pattern.compile(
       "Offload engine stopping: (\\d+) tasks were running; (\\d+) finished within the grace "
           + "period of " + GRACE_SECONDS + "s, (\\d+) were interrupted and failed with error "
@@ -87,7 +83,7 @@ class TomcatRedeployIT {
               .hasSizeLessThanOrEqualTo(baseline.size()));
 
       String log = c.log();
-      List<String> leaks = log.lines().filter(l -> LEAK.matcher(l).find()).toList();
+      List<String> leaks = log.lines().filter(l -> LEAK_WARNING.matcher(l).find()).toList();
       assertThat(leaks).as("leak warnings in %s's logs", name).isEmpty();
       Matcher stops = STOP_LINE.matcher(c.consoleLog());
       int stopLines = 0;
