@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.util.Map;
 import java.util.TreeMap;
 
@@ -99,8 +100,7 @@ final class TomcatBase {
     try {
       Path staged = base.resolve("temp/offload.war.staged");
       Files.copy(Distributions.war(), staged, StandardCopyOption.REPLACE_EXISTING);
-      Files.setLastModifiedTime(staged, java.nio.file.attribute.FileTime.fromMillis(
-          System.currentTimeMillis()));
+      Files.setLastModifiedTime(staged, FileTime.fromMillis(System.currentTimeMillis()));
       Files.move(staged, base.resolve("webapps/offload.war"),
           StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
