@@ -72,10 +72,14 @@ final class Distributions {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    if (found.size() != 1) {
-      throw new IllegalStateException("expected one " + prefix + "* distribution in " + dir
-          + " (unpacked by the containers-dist execution of maven-dependency-plugin in "
-          + "pre-integration-test), found " + found);
+    if (found.isEmpty()) {
+      throw new IllegalStateException("no " + prefix + "* distribution in " + dir
+          + ": the containers-dist execution of maven-dependency-plugin unpacks it in "
+          + "pre-integration-test; run the container tests through `mvn verify`");
+    }
+    if (found.size() > 1) {
+      throw new IllegalStateException("several " + prefix + "* distributions in " + dir + " "
+          + found + " (a version changed in pom.xml?): run `mvn clean verify`");
     }
     return found.get(0);
   }
