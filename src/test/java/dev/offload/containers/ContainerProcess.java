@@ -185,11 +185,17 @@ final class ContainerProcess implements AutoCloseable {
   List<String> liveThreads() {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
     try {
+      Path out = logDir.getParent().resolve("threads-" + pid() + ".txt");
       Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid()), "Thread.print")
           .redirectErrorStream(true)
+          .redirectOutput(out.toFile())
           .start();
-      String dump = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+      boolean done = p.waitFor(30, TimeUnit.SECONDS);
+      if (!done) {
+        p.destroyForcibly();
+      }
+      String dump = Files.readString(out, StandardCharsets.UTF_8);
+      if (!done || p.exitValue() != 0) {
         throw new IllegalStateException("jcmd " + pid() + " Thread.print failed:\n" + dump);
       }
       List<String> names = new ArrayList<>();
