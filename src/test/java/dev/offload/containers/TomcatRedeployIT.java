@@ -8,6 +8,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.offload.testing.Http;
+import jakarta.json.JsonObject;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -130,7 +131,9 @@ class TomcatRedeployIT {
       assertThat(r.statusCode()).as("%s: answer to a parked long-poll: %s", step, r.body())
           .isIn(200, 503);
       if (r.statusCode() == 200) {
-        assertThat(OffloadInContainerContract.object(r.body()).getString("id")).isIn(ids);
+        JsonObject view = OffloadInContainerContract.object(r.body());
+        assertThat(view.getString("id")).isIn(ids);
+        OffloadInContainerContract.assertLinksUnderContext(view);
       }
     }
     // The old instance is gone: its tasks are unknown to whatever answers now (a new instance
