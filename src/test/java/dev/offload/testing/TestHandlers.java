@@ -16,14 +16,12 @@ public final class TestHandlers {
   /** Input of the test handlers: a key naming what the test prepared. */
   public record Key(String key) {}
 
-  /** Base with the boilerplate; {@code body} is the work. */
-  public static class Simple implements TaskHandler<Key, String> {
+  /** The boilerplate every test handler shares: a {@link Key} input, a String result. */
+  public abstract static class KeyHandler implements TaskHandler<Key, String> {
     private final String type;
-    private final Function<Key, String> body;
 
-    public Simple(String type, Function<Key, String> body) {
+    protected KeyHandler(String type) {
       this.type = type;
-      this.body = body;
     }
 
     @Override
@@ -45,6 +43,16 @@ public final class TestHandlers {
     public Key example() {
       return new Key("k");
     }
+  }
+
+  /** {@code body} is the work. */
+  public static class Simple extends KeyHandler {
+    private final Function<Key, String> body;
+
+    public Simple(String type, Function<Key, String> body) {
+      super(type);
+      this.body = body;
+    }
 
     @Override
     public String run(Key input, TaskContext context) throws Exception {
@@ -56,7 +64,7 @@ public final class TestHandlers {
    * Blocks each run until the test releases its key; counts starts and interrupts. A run that
    * is interrupted throws InterruptedException, as a well-behaved handler does.
    */
-  public static final class Gate implements TaskHandler<Key, String> {
+  public static final class Gate extends KeyHandler {
     private final Map<String, CountDownLatch> release = new ConcurrentHashMap<>();
     private final Map<String, CountDownLatch> started = new ConcurrentHashMap<>();
     public final AtomicInteger runs = new AtomicInteger();
@@ -64,24 +72,8 @@ public final class TestHandlers {
     public final java.util.List<String> order =
         java.util.Collections.synchronizedList(new java.util.ArrayList<>());
 
-    @Override
-    public String type() {
-      return "gate";
-    }
-
-    @Override
-    public String description() {
-      return "waits for the test";
-    }
-
-    @Override
-    public Class<Key> inputType() {
-      return Key.class;
-    }
-
-    @Override
-    public Key example() {
-      return new Key("k");
+    public Gate() {
+      super("gate");
     }
 
     private CountDownLatch releaseLatch(String key) {
@@ -116,29 +108,13 @@ public final class TestHandlers {
   }
 
   /** Ignores interrupts until the test lets it go: the misbehaving handler. */
-  public static final class Stubborn implements TaskHandler<Key, String> {
+  public static final class Stubborn extends KeyHandler {
     public final CountDownLatch started = new CountDownLatch(1);
     public final CountDownLatch letGo = new CountDownLatch(1);
     public final CountDownLatch returned = new CountDownLatch(1);
 
-    @Override
-    public String type() {
-      return "stubborn";
-    }
-
-    @Override
-    public String description() {
-      return "ignores interrupts";
-    }
-
-    @Override
-    public Class<Key> inputType() {
-      return Key.class;
-    }
-
-    @Override
-    public Key example() {
-      return new Key("k");
+    public Stubborn() {
+      super("stubborn");
     }
 
     @Override
