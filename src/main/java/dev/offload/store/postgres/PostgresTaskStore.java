@@ -1,0 +1,575 @@
+package dev.offload.store.postgres;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import dev.offload.store.AlreadyFinishedException;
+import dev.offload.store.IdempotencyConflictException;
+import dev.offload.store.InvalidCursorException;
+import dev.offload.store.Outcome;
+import dev.offload.store.QueueFullException;
+import dev.offload.store.StoreEvents;
+import dev.offload.store.TaskPage;
+import dev.offload.store.TaskQuery;
+import dev.offload.store.TaskStore;
+import dev.offload.task.Progress;
+import dev.offload.task.Task;
+import dev.offload.task.TaskError;
+import dev.offload.task.TaskStatus;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * A durable task store shared by every instance that points at the same PostgreSQL database.
+ *
+ * <p>Workers claim due tasks with {@code SELECT ... FOR UPDATE SKIP LOCKED}, so instances never
+ * wait on each other's claims, and hold them under a lease (owner, attempt, expiry) that they
+ * renew by heartbeat. The reaper of any instance returns tasks of a dead instance to the queue
+ * once their lease expires. Every write of an attempt's outcome or progress is fenced on the
+ * attempt number and on an owner that claimed through this store object, so a stale instance
+ * that wakes up late changes nothing. Every change is announced with {@code NOTIFY}; the other
+ * instances' listeners wake their idle workers and watchers.
+ *
+ * <p>Instants are stored with microsecond precision (PostgreSQL {@code timestamptz}); the engine
+ * hands in millisecond instants, which round-trip exactly. Lease expiry compares instants from
+ * the instances' clocks, which therefore must agree to well within a lease (NTP).
+ */
+public final class PostgresTaskStore implements TaskStore {
+  private static final Logger LOG = Logger.getLogger(PostgresTaskStore.class.getName());
+
+  /** Arbitrary, fixed: serializes the capacity check and insert of every instance. */
+  private static final long INSERT_LOCK_KEY = 0x0ff10ad_1a5e7L;
+  private static final int RECLAIM_BATCH = 500;
+  private static final int TRIES = 3;
+
+  private static final String SELECT = "SELECT " + TaskRows.COLUMNS + " FROM offload_task";
+  private static final String BY_ID = SELECT + " WHERE id = ?";
+  private static final String BY_KEY = SELECT + " WHERE idempotency_key = ?";
+  private static final String LOCK_INSERTS = "SELECT pg_advisory_xact_lock(?)";
+  private static final String COUNT_PENDING_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM "
+      + "offload_task WHERE status = 'pending' LIMIT ?) AS p";
+  private static final String CLAIM = "WITH due AS ("
+      + " SELECT id, next_attempt_at AS due_at, seq FROM offload_task"
+      + " WHERE status = 'pending' AND next_attempt_at <= ?"
+      + " ORDER BY priority, next_attempt_at, seq LIMIT ? FOR UPDATE SKIP LOCKED)"
+      + " UPDATE offload_task t SET status = 'running', attempts = t.attempts + 1,"
+      + " progress_percent = NULL, progress_message = NULL, started_at = ?, finished_at = NULL,"
+      + " next_attempt_at = NULL, expires_at = NULL, result = NULL,"
+      + " lease_owner = ?, lease_until = ?"
+      + " FROM due WHERE t.id = due.id RETURNING due.due_at, due.seq, " + TaskRows.columns("t");
+  private static final String NEXT_DUE =
+      "SELECT min(next_attempt_at) FROM offload_task WHERE status = 'pending'";
+  private static final String PROGRESS = "UPDATE offload_task SET progress_percent = ?,"
+      + " progress_message = ? WHERE id = ? AND status = 'running' AND attempts = ?"
+      + " AND lease_owner = ANY (?) RETURNING " + TaskRows.COLUMNS;
+  private static final String CURRENT_ATTEMPT = BY_ID + " AND status = 'running'"
+      + " AND attempts = ? AND lease_owner = ANY (?) FOR UPDATE";
+  private static final String LOCK_BY_ID = BY_ID + " FOR UPDATE";
+  private static final String DELETE = "DELETE FROM offload_task WHERE id = ?";
+  private static final String RENEW = "UPDATE offload_task SET lease_until = ?"
+      + " WHERE id = ANY (?) AND status = 'running' AND lease_owner = ?";
+  private static final String EXPIRED_LEASES = SELECT + " WHERE status = 'running'"
+      + " AND lease_until < ? ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED";
+  private static final String SWEEP = "DELETE FROM offload_task WHERE id IN ("
+      + " SELECT id FROM offload_task WHERE expires_at <= ? ORDER BY expires_at LIMIT ?"
+      + " FOR UPDATE SKIP LOCKED)";
+  private static final String STATS = "SELECT count(*) FILTER (WHERE status = 'pending'),"
+      + " count(*) FILTER (WHERE status = 'running'),"
+      + " count(*) FILTER (WHERE status IN ('success', 'failed', 'canceled')) FROM offload_task";
+  private static final String NOTIFY = "SELECT pg_notify('" + PgListener.CHANNEL + "', ?)";
+
+  private final HikariDataSource pool;
+  private final PostgresSettings settings;
+  /** Tells this store's own notices from other instances' ones. */
+  private final String sender = UUID.randomUUID().toString();
+  /** Owners that claimed through this store; only they may write an attempt's outcome. */
+  private final Set<String> owners = ConcurrentHashMap.newKeySet();
+  private final Object lifecycle = new Object();
+  // Guarded by lifecycle.
+  private PgListener listener;
+  private boolean closed;
+
+  private PostgresTaskStore(HikariDataSource pool, PostgresSettings settings) {
+    this.pool = pool;
+    this.settings = settings;
+  }
+
+  /**
+   * Connects, creates or upgrades the schema, and returns a store that owns its pool.
+   *
+   * @throws dev.offload.store.StoreUnavailableException when PostgreSQL cannot be reached
+   */
+  public static PostgresTaskStore open(PostgresSettings settings) {
+    HikariConfig hc = new HikariConfig();
+    hc.setPoolName("offload-pg");
+    hc.setDriverClassName("org.postgresql.Driver");
+    hc.setJdbcUrl(settings.jdbcUrl());
+    if (settings.user() != null) {
+      hc.setUsername(settings.user());
+    }
+    if (settings.password() != null) {
+      hc.setPassword(settings.password());
+    }
+    hc.setMaximumPoolSize(settings.poolSize());
+    hc.setMinimumIdle(Math.min(2, settings.poolSize()));
+    hc.setConnectionTimeout(Math.max(250, settings.connectTimeout().toMillis()));
+    hc.setValidationTimeout(Math.max(250, Math.min(2_000, settings.connectTimeout().toMillis())));
+    // Start even while the database is away: the migration below reports that clearly.
+    hc.setInitializationFailTimeout(-1);
+    hc.addDataSourceProperty("ApplicationName", "offload");
+    hc.addDataSourceProperty("tcpKeepAlive", "true");
+    hc.addDataSourceProperty("connectTimeout",
+        Long.toString(Math.max(1, settings.connectTimeout().toSeconds())));
+    // No query here runs long; a hung server must not hang a request thread forever.
+    hc.addDataSourceProperty("socketTimeout", "30");
+    HikariDataSource pool = new HikariDataSource(hc);
+    try (Connection c = pool.getConnection()) {
+      Migrations.apply(c);
+    } catch (SQLException e) {
+      pool.close();
+      throw SqlErrors.translate("creating the schema at " + settings.jdbcUrl(), e);
+    } catch (RuntimeException e) {
+      pool.close();
+      throw e;
+    }
+    LOG.info(() -> "PostgreSQL task store ready: " + settings);
+    return new PostgresTaskStore(pool, settings);
+  }
+
+  // ---------------------------------------------------------------- the queue
+
+  @Override
+  public Inserted insert(Task task) {
+    if (task.status() != TaskStatus.PENDING) {
+      throw new IllegalArgumentException("only pending tasks can be inserted");
+    }
+    return inTransaction("inserting task " + task.id(), c -> {
+      // One insert at a time across all instances keeps the capacity exact; it is held for
+      // a few statements only.
+      try (PreparedStatement ps = c.prepareStatement(LOCK_INSERTS)) {
+        ps.setLong(1, INSERT_LOCK_KEY);
+        ps.execute();
+      }
+      String key = task.idempotencyKey();
+      if (key != null) {
+        Optional<Task> existing = queryOne(c, BY_KEY, ps -> ps.setString(1, key));
+        if (existing.isPresent()) {
+          if (!Objects.equals(existing.get().fingerprint(), task.fingerprint())) {
+            throw new IdempotencyConflictException(key, existing.get().id());
+          }
+          return new Inserted(existing.get(), false);
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(COUNT_PENDING_UP_TO)) {
+        ps.setLong(1, settings.queueCapacity());
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          if (rs.getLong(1) >= settings.queueCapacity()) {
+            throw new QueueFullException(settings.queueCapacity());
+          }
+        }
+      }
+      try (PreparedStatement ps = c.prepareStatement(TaskRows.INSERT)) {
+        TaskRows.bindInsert(ps, task);
+        ps.executeUpdate();
+      } catch (SQLException e) {
+        if (SqlErrors.isUniqueViolation(e, "offload_task_pkey")) {
+          throw new IllegalArgumentException("task " + task.id() + " already exists", e);
+        }
+        throw e;
+      }
+      notify(c, List.of(), true);
+      return new Inserted(task, true);
+    });
+  }
+
+  @Override
+  public Optional<Task> get(UUID id) {
+    return call("reading task " + id, c -> queryOne(c, BY_ID, ps -> ps.setObject(1, id)));
+  }
+
+  @Override
+  public TaskPage list(TaskQuery q) {
+    Long before = q.after() == null ? null : parseCursor(q.after());
+    StringBuilder sql = new StringBuilder("SELECT seq, " + TaskRows.COLUMNS
+        + " FROM offload_task WHERE true");
+    if (q.status() != null) {
+      sql.append(" AND status = ?");
+    }
+    if (q.type() != null) {
+      sql.append(" AND type = ?");
+    }
+    if (before != null) {
+      sql.append(" AND seq < ?");
+    }
+    sql.append(" ORDER BY seq DESC LIMIT ?");
+    return call("listing tasks", c -> {
+      try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
+        int i = 1;
+        if (q.status() != null) {
+          ps.setString(i++, q.status().wire());
+        }
+        if (q.type() != null) {
+          ps.setString(i++, q.type());
+        }
+        if (before != null) {
+          ps.setLong(i++, before);
+        }
+        ps.setInt(i, q.limit() + 1);
+        List<Task> items = new ArrayList<>();
+        long lastSeq = -1;
+        boolean more = false;
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            if (items.size() == q.limit()) {
+              more = true;
+              break;
+            }
+            lastSeq = rs.getLong(1);
+            items.add(TaskRows.read(rs, 2));
+          }
+        }
+        return new TaskPage(items, more ? Long.toString(lastSeq) : null);
+      }
+    });
+  }
+
+  private static long parseCursor(String cursor) {
+    try {
+      long seq = Long.parseLong(cursor);
+      if (seq < 0) {
+        throw new InvalidCursorException(cursor);
+      }
+      return seq;
+    } catch (NumberFormatException e) {
+      throw new InvalidCursorException(cursor);
+    }
+  }
+
+  @Override
+  public List<Task> claim(String owner, Instant now, Instant leaseUntil, int max) {
+    Objects.requireNonNull(owner, "owner");
+    if (max < 1) {
+      return List.of();
+    }
+    owners.add(owner);
+    return inTransaction("claiming tasks", c -> {
+      record Claimed(Task task, Instant dueAt, long seq) {}
+      List<Claimed> claimed = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
+        TaskRows.setInstant(ps, 1, now);
+        ps.setInt(2, max);
+        TaskRows.setInstant(ps, 3, now);
+        ps.setString(4, owner);
+        TaskRows.setInstant(ps, 5, leaseUntil);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            claimed.add(new Claimed(TaskRows.read(rs, 3), TaskRows.instant(rs, 1), rs.getLong(2)));
+          }
+        }
+      }
+      if (claimed.isEmpty()) {
+        return List.of();
+      }
+      // RETURNING keeps no order: restore the queue's.
+      claimed.sort(Comparator.comparing((Claimed x) -> x.task().priority())
+          .thenComparing(Claimed::dueAt)
+          .thenComparingLong(Claimed::seq));
+      List<Task> tasks = claimed.stream().map(Claimed::task).toList();
+      notify(c, tasks.stream().map(Task::id).toList(), false);
+      return tasks;
+    });
+  }
+
+  @Override
+  public Optional<Instant> nextDueAt() {
+    return call("reading the next due time", c -> {
+      try (PreparedStatement ps = c.prepareStatement(NEXT_DUE);
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return Optional.ofNullable(TaskRows.instant(rs, 1));
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- attempts
+
+  @Override
+  public Optional<Task> progress(UUID id, int attempt, Progress progress) {
+    return inTransaction("recording progress of task " + id, c -> {
+      Optional<Task> updated;
+      try (PreparedStatement ps = c.prepareStatement(PROGRESS)) {
+        ps.setInt(1, progress.percent());
+        ps.setString(2, progress.message());
+        ps.setObject(3, id);
+        ps.setInt(4, attempt);
+        ps.setArray(5, ownerArray(c));
+        updated = readOne(ps);
+      }
+      if (updated.isPresent()) {
+        notify(c, List.of(id), false);
+      }
+      return updated;
+    });
+  }
+
+  @Override
+  public Optional<Task> finish(UUID id, int attempt, Outcome outcome) {
+    return inTransaction("recording the end of attempt " + attempt + " of task " + id, c -> {
+      Optional<Task> current = queryOne(c, CURRENT_ATTEMPT, ps -> {
+        ps.setObject(1, id);
+        ps.setInt(2, attempt);
+        ps.setArray(3, ownerArray(c));
+      });
+      if (current.isEmpty()) {
+        return Optional.empty();
+      }
+      Task next = outcome.applyTo(current.get());
+      write(c, next);
+      notify(c, List.of(id), !next.isTerminal());
+      return Optional.of(next);
+    });
+  }
+
+  @Override
+  public Optional<Task> cancel(UUID id, Instant now) {
+    return inTransaction("canceling task " + id, c -> {
+      Optional<Task> current = queryOne(c, LOCK_BY_ID, ps -> ps.setObject(1, id));
+      if (current.isEmpty()) {
+        return Optional.empty();
+      }
+      if (current.get().isTerminal()) {
+        throw new AlreadyFinishedException(current.get());
+      }
+      Task canceled = current.get().canceled(now);
+      write(c, canceled);
+      // The instance running it hears this and interrupts the attempt.
+      notify(c, List.of(id), false);
+      return Optional.of(canceled);
+    });
+  }
+
+  @Override
+  public void renewLeases(String owner, Collection<UUID> running, Instant leaseUntil) {
+    if (running.isEmpty()) {
+      return;
+    }
+    call("renewing leases", c -> {
+      try (PreparedStatement ps = c.prepareStatement(RENEW)) {
+        TaskRows.setInstant(ps, 1, leaseUntil);
+        ps.setArray(2, c.createArrayOf("uuid", running.toArray()));
+        ps.setString(3, owner);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public List<Task> reclaimExpiredLeases(Instant now) {
+    return inTransaction("reclaiming expired leases", c -> {
+      List<Task> expired = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(EXPIRED_LEASES)) {
+        TaskRows.setInstant(ps, 1, now);
+        ps.setInt(2, RECLAIM_BATCH);
+        try (ResultSet rs = ps.executeQuery()) {
+          while (rs.next()) {
+            expired.add(TaskRows.read(rs));
+          }
+        }
+      }
+      if (expired.isEmpty()) {
+        return List.of();
+      }
+      List<Task> changed = new ArrayList<>(expired.size());
+      boolean requeued = false;
+      for (Task t : expired) {
+        TaskError error = new TaskError(TaskError.LEASE_EXPIRED, "attempt " + t.attempts()
+            + " stopped renewing its lease: its instance crashed, stopped or lost the database");
+        Task next = t.hasAttemptsLeft() ? t.retrying(error, now) : t.failed(error, now);
+        requeued |= !next.isTerminal();
+        write(c, next);
+        changed.add(next);
+      }
+      notify(c, changed.stream().map(Task::id).toList(), requeued);
+      LOG.warning(() -> "reclaimed " + changed.size() + " tasks whose lease expired: "
+          + changed.stream().map(t -> t.id() + " -> " + t.status().wire()).toList());
+      return changed;
+    });
+  }
+
+  /** Writes a snapshot that is no longer running; a finished task with TTL 0 is forgotten. */
+  private static void write(Connection c, Task t) throws SQLException {
+    if (t.isTerminal() && t.limits().resultTtlSeconds() == 0) {
+      try (PreparedStatement ps = c.prepareStatement(DELETE)) {
+        ps.setObject(1, t.id());
+        ps.executeUpdate();
+      }
+      return;
+    }
+    if (t.status() == TaskStatus.RUNNING) {
+      throw new IllegalStateException("task " + t.id() + ": a running state is written by claim");
+    }
+    try (PreparedStatement ps = c.prepareStatement(TaskRows.UPDATE_STATE)) {
+      TaskRows.bindUpdateState(ps, t);
+      ps.executeUpdate();
+    }
+  }
+
+  // ---------------------------------------------------------------- upkeep
+
+  @Override
+  public int sweep(Instant now, int batch) {
+    return call("sweeping expired tasks", c -> {
+      try (PreparedStatement ps = c.prepareStatement(SWEEP)) {
+        TaskRows.setInstant(ps, 1, now);
+        ps.setInt(2, batch);
+        return ps.executeUpdate();
+      }
+    });
+  }
+
+  @Override
+  public StoreStats stats() {
+    return call("counting tasks", c -> {
+      try (PreparedStatement ps = c.prepareStatement(STATS);
+          ResultSet rs = ps.executeQuery()) {
+        rs.next();
+        return new StoreStats(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+      }
+    });
+  }
+
+  @Override
+  public void subscribe(StoreEvents events) {
+    synchronized (lifecycle) {
+      if (closed) {
+        throw new IllegalStateException("the store is closed");
+      }
+      if (listener != null) {
+        throw new IllegalStateException("the store already has a subscriber");
+      }
+      listener = new PgListener(settings, sender, events);
+      listener.start();
+    }
+  }
+
+  @Override
+  public boolean durable() {
+    return true;
+  }
+
+  @Override
+  public String name() {
+    return "postgres";
+  }
+
+  /** Stops the listener and closes the pool; safe to call twice. */
+  @Override
+  public void close() {
+    PgListener l;
+    synchronized (lifecycle) {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      l = listener;
+    }
+    if (l != null && !l.stop(2_000)) {
+      LOG.warning("the PostgreSQL listener thread did not stop within 2.5 s");
+    }
+    pool.close();
+  }
+
+  // ---------------------------------------------------------------- JDBC plumbing
+
+  @FunctionalInterface
+  private interface SqlWork<T> {
+    T run(Connection c) throws SQLException;
+  }
+
+  @FunctionalInterface
+  private interface Binder {
+    void bind(PreparedStatement ps) throws SQLException;
+  }
+
+  /** Runs {@code work} on a pooled connection in auto-commit mode. */
+  private <T> T call(String what, SqlWork<T> work) {
+    try (Connection c = pool.getConnection()) {
+      return work.run(c);
+    } catch (SQLException e) {
+      throw SqlErrors.translate(what, e);
+    }
+  }
+
+  /** Runs {@code work} in one transaction, again when it lost a race with another one. */
+  private <T> T inTransaction(String what, SqlWork<T> work) {
+    for (int attempt = 1; ; attempt++) {
+      try (Connection c = pool.getConnection()) {
+        c.setAutoCommit(false);
+        try {
+          T result = work.run(c);
+          c.commit();
+          return result;
+        } catch (SQLException | RuntimeException e) {
+          rollbackQuietly(c);
+          throw e;
+        }
+      } catch (SQLException e) {
+        if (attempt < TRIES && SqlErrors.isRetryable(e)) {
+          continue;
+        }
+        throw SqlErrors.translate(what, e);
+      }
+    }
+  }
+
+  private static void rollbackQuietly(Connection c) {
+    try {
+      c.rollback();
+    } catch (SQLException e) {
+      LOG.log(Level.FINE, "rollback failed (the connection is probably gone)", e);
+    }
+  }
+
+  private static Optional<Task> queryOne(Connection c, String sql, Binder binder)
+      throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      binder.bind(ps);
+      return readOne(ps);
+    }
+  }
+
+  private static Optional<Task> readOne(PreparedStatement ps) throws SQLException {
+    try (ResultSet rs = ps.executeQuery()) {
+      return rs.next() ? Optional.of(TaskRows.read(rs)) : Optional.empty();
+    }
+  }
+
+  private Array ownerArray(Connection c) throws SQLException {
+    return c.createArrayOf("text", owners.toArray());
+  }
+
+  /** Announces changed tasks (and new work) to the other instances when the transaction ends. */
+  private void notify(Connection c, List<UUID> ids, boolean work) throws SQLException {
+    for (String payload : PgListener.payloads(sender, ids, work)) {
+      try (PreparedStatement ps = c.prepareStatement(NOTIFY)) {
+        ps.setString(1, payload);
+        ps.execute();
+      }
+    }
+  }
+}

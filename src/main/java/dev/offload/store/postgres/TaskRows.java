@@ -1,0 +1,147 @@
+package dev.offload.store.postgres;
+
+import dev.offload.task.Priority;
+import dev.offload.task.Progress;
+import dev.offload.task.Task;
+import dev.offload.task.TaskError;
+import dev.offload.task.TaskStatus;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.Arrays;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+/**
+ * Maps {@link Task} snapshots to rows of {@code offload_task} and back. The store never shares a
+ * mutable object: every read makes a new immutable snapshot.
+ */
+final class TaskRows {
+  private TaskRows() {}
+
+  /** The columns of a snapshot, in the order {@link #read} expects them. */
+  static final String COLUMNS = "id, type, priority, input, max_attempts, timeout_seconds, "
+      + "result_ttl_seconds, status, attempts, progress_percent, progress_message, created_at, "
+      + "started_at, finished_at, next_attempt_at, expires_at, result, error_type, "
+      + "error_message, idempotency_key, fingerprint";
+
+  /** {@link #COLUMNS}, each qualified with a table alias. */
+  static String columns(String alias) {
+    return Arrays.stream(COLUMNS.split(", "))
+        .map(c -> alias + "." + c)
+        .collect(Collectors.joining(", "));
+  }
+
+  static final String INSERT = "INSERT INTO offload_task (" + COLUMNS + ") VALUES "
+      + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+  /** Writes the state a snapshot can change into (everything but the fixed submission). */
+  static final String UPDATE_STATE = "UPDATE offload_task SET status = ?, attempts = ?, "
+      + "progress_percent = ?, progress_message = ?, started_at = ?, finished_at = ?, "
+      + "next_attempt_at = ?, expires_at = ?, result = ?, error_type = ?, error_message = ?, "
+      + "lease_owner = NULL, lease_until = NULL WHERE id = ?";
+
+  static Task read(ResultSet rs) throws SQLException {
+    return read(rs, 1);
+  }
+
+  /** Reads a snapshot from the columns starting at {@code first}. */
+  static Task read(ResultSet rs, int first) throws SQLException {
+    int i = first;
+    UUID id = rs.getObject(i++, UUID.class);
+    String type = rs.getString(i++);
+    Priority priority = Priority.values()[rs.getShort(i++)];
+    String input = rs.getString(i++);
+    Task.Limits limits = new Task.Limits(rs.getInt(i++), rs.getLong(i++), rs.getLong(i++));
+    TaskStatus status = TaskStatus.parse(rs.getString(i++)).orElseThrow();
+    int attempts = rs.getInt(i++);
+    int percent = rs.getInt(i++);
+    Progress progress = rs.wasNull() ? null : new Progress(percent, rs.getString(i));
+    i++;
+    Instant createdAt = instant(rs, i++);
+    Instant startedAt = instant(rs, i++);
+    Instant finishedAt = instant(rs, i++);
+    Instant nextAttemptAt = instant(rs, i++);
+    Instant expiresAt = instant(rs, i++);
+    String result = rs.getString(i++);
+    String errorType = rs.getString(i++);
+    String errorMessage = rs.getString(i++);
+    TaskError error = errorType == null ? null : new TaskError(errorType, errorMessage);
+    String idempotencyKey = rs.getString(i++);
+    String fingerprint = rs.getString(i);
+    return new Task(id, type, priority, input, limits, status, attempts, progress, createdAt,
+        startedAt, finishedAt, nextAttemptAt, expiresAt, result, error, idempotencyKey,
+        fingerprint);
+  }
+
+  static void bindInsert(PreparedStatement ps, Task t) throws SQLException {
+    int i = 1;
+    ps.setObject(i++, t.id());
+    ps.setString(i++, t.type());
+    ps.setShort(i++, (short) t.priority().ordinal());
+    ps.setString(i++, t.input());
+    ps.setInt(i++, t.limits().maxAttempts());
+    ps.setLong(i++, t.limits().timeoutSeconds());
+    ps.setLong(i++, t.limits().resultTtlSeconds());
+    ps.setString(i++, t.status().wire());
+    ps.setInt(i++, t.attempts());
+    i = bindProgress(ps, i, t.progress());
+    setInstant(ps, i++, t.createdAt());
+    setInstant(ps, i++, t.startedAt());
+    setInstant(ps, i++, t.finishedAt());
+    setInstant(ps, i++, t.nextAttemptAt());
+    setInstant(ps, i++, t.expiresAt());
+    ps.setString(i++, t.result());
+    i = bindError(ps, i, t.error());
+    ps.setString(i++, t.idempotencyKey());
+    ps.setString(i, t.fingerprint());
+  }
+
+  static void bindUpdateState(PreparedStatement ps, Task t) throws SQLException {
+    int i = 1;
+    ps.setString(i++, t.status().wire());
+    ps.setInt(i++, t.attempts());
+    i = bindProgress(ps, i, t.progress());
+    setInstant(ps, i++, t.startedAt());
+    setInstant(ps, i++, t.finishedAt());
+    setInstant(ps, i++, t.nextAttemptAt());
+    setInstant(ps, i++, t.expiresAt());
+    ps.setString(i++, t.result());
+    i = bindError(ps, i, t.error());
+    ps.setObject(i, t.id());
+  }
+
+  private static int bindProgress(PreparedStatement ps, int i, Progress p) throws SQLException {
+    if (p == null) {
+      ps.setNull(i++, Types.INTEGER);
+      ps.setNull(i++, Types.VARCHAR);
+    } else {
+      ps.setInt(i++, p.percent());
+      ps.setString(i++, p.message());
+    }
+    return i;
+  }
+
+  private static int bindError(PreparedStatement ps, int i, TaskError e) throws SQLException {
+    ps.setString(i++, e == null ? null : e.type());
+    ps.setString(i++, e == null ? null : e.message());
+    return i;
+  }
+
+  static void setInstant(PreparedStatement ps, int i, Instant at) throws SQLException {
+    if (at == null) {
+      ps.setNull(i, Types.TIMESTAMP_WITH_TIMEZONE);
+    } else {
+      ps.setObject(i, OffsetDateTime.ofInstant(at, ZoneOffset.UTC));
+    }
+  }
+
+  static Instant instant(ResultSet rs, int i) throws SQLException {
+    OffsetDateTime t = rs.getObject(i, OffsetDateTime.class);
+    return t == null ? null : t.toInstant();
+  }
+}
