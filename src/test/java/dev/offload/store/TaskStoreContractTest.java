@@ -1,0 +1,489 @@
+package dev.offload.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.offload.task.Priority;
+import dev.offload.task.Progress;
+import dev.offload.task.Task;
+import dev.offload.task.TaskError;
+import dev.offload.task.TaskStatus;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What every {@link TaskStore} promises, whatever keeps the tasks. One subclass per store; each
+ * test gets a new, empty store from {@link #newStore}. Time is passed in explicitly, so nothing
+ * here waits.
+ */
+public abstract class TaskStoreContractTest {
+  protected static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+  private static final String OWNER = "instance-a";
+
+  private final List<TaskStore> opened = new ArrayList<>();
+
+  /** A new, empty store that accepts at most {@code capacity} pending tasks. */
+  protected abstract TaskStore createStore(long capacity);
+
+  protected final TaskStore newStore(long capacity) {
+    TaskStore s = createStore(capacity);
+    opened.add(s);
+    return s;
+  }
+
+  protected final TaskStore newStore() {
+    return newStore(1_000);
+  }
+
+  @AfterEach
+  void closeStores() {
+    opened.forEach(TaskStore::close);
+  }
+
+  // ---------------------------------------------------------------- fixtures
+
+  protected static Task task(Priority p, Instant created, Instant due) {
+    return Task.pending(UUID.randomUUID(), "noop", p, "{\"n\": 1}",
+        new Task.Limits(3, 60, 3600), created, due, null, null);
+  }
+
+  protected static Task task() {
+    return task(Priority.NORMAL, T0, T0);
+  }
+
+  protected static Task withTtl(long ttl, int maxAttempts) {
+    return Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(maxAttempts, 60, ttl), T0, T0, null, null);
+  }
+
+  protected static Task keyed(String key, String fingerprint) {
+    return Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0, key, fingerprint);
+  }
+
+  private static List<UUID> ids(List<Task> tasks) {
+    return tasks.stream().map(Task::id).toList();
+  }
+
+  /** Inserts and claims one task; returns the running snapshot. */
+  private static Task running(TaskStore store, Task t, Instant at) {
+    store.insert(t);
+    List<Task> claimed = store.claim(OWNER, at, at.plusSeconds(30), 1);
+    assertThat(ids(claimed)).containsExactly(t.id());
+    return claimed.get(0);
+  }
+
+  // ---------------------------------------------------------------- insert and get
+
+  @Test
+  void anInsertedTaskReadsBackEqual() {
+    TaskStore store = newStore();
+    Task t = Task.pending(UUID.randomUUID(), "sleep", Priority.HIGH,
+        "{\"millis\":5,\"text\":\"é ✓ \\\"q\\\"\",\"b\":{\"a\":[1,2]}}",
+        new Task.Limits(4, 120, 600), T0, T0.plusMillis(1500), "key-1", "fp-1");
+
+    TaskStore.Inserted inserted = store.insert(t);
+
+    assertThat(inserted).isEqualTo(new TaskStore.Inserted(t, true));
+    assertThat(store.get(t.id())).contains(t);
+    assertThat(store.get(UUID.randomUUID())).isEmpty();
+  }
+
+  @Test
+  void onlyPendingTasksCanBeInsertedAndIdsAreUnique() {
+    TaskStore store = newStore();
+    Task t = task();
+    store.insert(t);
+    assertThatThrownBy(() -> store.insert(t)).isInstanceOf(IllegalArgumentException.class);
+    Task running = t.started(T0);
+    assertThatThrownBy(() -> store.insert(running)).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  // ---------------------------------------------------------------- list
+
+  @Test
+  void listPagesNewestFirstWithACursorUntilTheEnd() {
+    TaskStore store = newStore();
+    List<Task> inserted = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      Task t = task(Priority.NORMAL, T0.plusSeconds(i), T0);
+      store.insert(t);
+      inserted.add(t);
+    }
+
+    TaskPage first = store.list(new TaskQuery(null, null, 2, null));
+    TaskPage second = store.list(new TaskQuery(null, null, 2, first.next()));
+    TaskPage third = store.list(new TaskQuery(null, null, 2, second.next()));
+
+    assertThat(ids(first.items())).containsExactly(inserted.get(4).id(), inserted.get(3).id());
+    assertThat(ids(second.items())).containsExactly(inserted.get(2).id(), inserted.get(1).id());
+    assertThat(ids(third.items())).containsExactly(inserted.get(0).id());
+    assertThat(first.next()).isNotNull();
+    assertThat(third.next()).isNull();
+    assertThat(store.list(new TaskQuery(null, null, 5, null)).next())
+        .as("an exactly full last page has no next").isNull();
+  }
+
+  @Test
+  void listFiltersByStatusAndType() {
+    TaskStore store = newStore();
+    Task a = task(Priority.NORMAL, T0, T0.plusSeconds(100)); // not due: stays pending
+    Task b = Task.pending(UUID.randomUUID(), "sleep", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0, null, null);
+    Task c = task();
+    store.insert(a);
+    running(store, b, T0);
+    store.insert(c);
+
+    assertThat(ids(store.list(new TaskQuery(TaskStatus.PENDING, null, 10, null)).items()))
+        .containsExactly(c.id(), a.id());
+    assertThat(ids(store.list(new TaskQuery(TaskStatus.RUNNING, null, 10, null)).items()))
+        .containsExactly(b.id());
+    assertThat(ids(store.list(new TaskQuery(null, "sleep", 10, null)).items()))
+        .containsExactly(b.id());
+    assertThat(store.list(new TaskQuery(TaskStatus.PENDING, "sleep", 10, null)).items())
+        .isEmpty();
+    TaskPage firstPending = store.list(new TaskQuery(TaskStatus.PENDING, null, 1, null));
+    assertThat(ids(store.list(new TaskQuery(TaskStatus.PENDING, null, 1, firstPending.next()))
+        .items())).containsExactly(a.id());
+  }
+
+  @Test
+  void aCursorTheStoreDidNotHandOutIsRejected() {
+    TaskStore store = newStore();
+    store.insert(task());
+    for (String bad : List.of("x", "-1", "1.5", "")) {
+      assertThatThrownBy(() -> store.list(new TaskQuery(null, null, 10, bad)))
+          .as(bad).isInstanceOf(InvalidCursorException.class);
+    }
+  }
+
+  // ---------------------------------------------------------------- claim
+
+  @Test
+  void claimsTakeHighestPriorityFirstThenEarliestDueThenArrival() {
+    TaskStore store = newStore();
+    Task normalDueNow = task(Priority.NORMAL, T0, T0);
+    Task low = task(Priority.LOW, T0, T0.minusSeconds(60));
+    Task highDueLater = task(Priority.HIGH, T0, T0.plusSeconds(1));
+    Task highDueNow = task(Priority.HIGH, T0, T0);
+    Task normalDueEarlier = task(Priority.NORMAL, T0, T0.minusSeconds(1));
+    Task normalDueNowToo = task(Priority.NORMAL, T0, T0);
+    for (Task t : List.of(normalDueNow, low, highDueLater, highDueNow, normalDueEarlier,
+        normalDueNowToo)) {
+      store.insert(t);
+    }
+
+    List<Task> first = store.claim(OWNER, T0.plusSeconds(1), T0.plusSeconds(31), 4);
+    List<Task> rest = store.claim(OWNER, T0.plusSeconds(1), T0.plusSeconds(31), 10);
+
+    assertThat(ids(first)).containsExactly(highDueNow.id(), highDueLater.id(),
+        normalDueEarlier.id(), normalDueNow.id());
+    assertThat(ids(rest)).containsExactly(normalDueNowToo.id(), low.id());
+    assertThat(store.claim(OWNER, T0.plusSeconds(1), T0.plusSeconds(31), 10)).isEmpty();
+  }
+
+  @Test
+  void aClaimStartsTheNextAttempt() {
+    TaskStore store = newStore();
+    Task t = task();
+    store.insert(t);
+
+    Task claimed = store.claim(OWNER, T0.plusSeconds(2), T0.plusSeconds(32), 5).get(0);
+
+    assertThat(claimed).isEqualTo(t.started(T0.plusSeconds(2)));
+    assertThat(claimed.status()).isEqualTo(TaskStatus.RUNNING);
+    assertThat(claimed.attempts()).isEqualTo(1);
+    assertThat(store.get(t.id())).contains(claimed);
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 1, 0));
+  }
+
+  @Test
+  void aDelayedTaskIsNotClaimedBeforeItIsDue() {
+    TaskStore store = newStore();
+    Task later = task(Priority.HIGH, T0, T0.plusSeconds(10));
+    Task sooner = task(Priority.LOW, T0, T0.plusSeconds(5));
+    store.insert(later);
+    store.insert(sooner);
+
+    assertThat(store.nextDueAt()).contains(T0.plusSeconds(5));
+    assertThat(store.claim(OWNER, T0.plusMillis(4_999), T0.plusSeconds(30), 10)).isEmpty();
+    assertThat(ids(store.claim(OWNER, T0.plusSeconds(5), T0.plusSeconds(35), 10)))
+        .containsExactly(sooner.id());
+    assertThat(store.nextDueAt()).contains(T0.plusSeconds(10));
+    assertThat(ids(store.claim(OWNER, T0.plusSeconds(10), T0.plusSeconds(40), 10)))
+        .containsExactly(later.id());
+    assertThat(store.nextDueAt()).isEmpty();
+  }
+
+  // ---------------------------------------------------------------- finish and progress
+
+  @Test
+  void successKeepsTheResultUntilItsTtl() {
+    TaskStore store = newStore();
+    Task running = running(store, task(), T0);
+
+    Task done = store.finish(running.id(), 1, new Outcome.Succeeded("[1,2]", T0.plusSeconds(3)))
+        .orElseThrow();
+
+    assertThat(done.status()).isEqualTo(TaskStatus.SUCCESS);
+    assertThat(done.result()).isEqualTo("[1,2]");
+    assertThat(done.finishedAt()).isEqualTo(T0.plusSeconds(3));
+    assertThat(done.expiresAt()).isEqualTo(T0.plusSeconds(3 + 3600));
+    assertThat(store.get(running.id())).contains(done);
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
+  }
+
+  @Test
+  void failureKeepsTheError() {
+    TaskStore store = newStore();
+    Task running = running(store, task(), T0);
+    TaskError error = new TaskError("IllegalStateException", "boom");
+
+    Task failed = store.finish(running.id(), 1, new Outcome.Failed(error, T0.plusSeconds(1)))
+        .orElseThrow();
+
+    assertThat(failed.status()).isEqualTo(TaskStatus.FAILED);
+    assertThat(store.get(running.id()).orElseThrow().error()).isEqualTo(error);
+  }
+
+  @Test
+  void aRetryIsPendingUntilItsDueTimeAndCountsAttempts() {
+    TaskStore store = newStore();
+    Task running = running(store, task(), T0);
+    TaskError error = new TaskError("planned-failure", "first attempt fails");
+
+    Task retrying = store.finish(running.id(), 1, new Outcome.Retry(error, T0.plusSeconds(4)))
+        .orElseThrow();
+
+    assertThat(retrying.status()).isEqualTo(TaskStatus.PENDING);
+    assertThat(retrying.nextAttemptAt()).isEqualTo(T0.plusSeconds(4));
+    assertThat(retrying.error()).isEqualTo(error);
+    assertThat(store.nextDueAt()).contains(T0.plusSeconds(4));
+    assertThat(store.claim(OWNER, T0.plusSeconds(3), T0.plusSeconds(33), 1)).isEmpty();
+    Task second = store.claim(OWNER, T0.plusSeconds(4), T0.plusSeconds(34), 1).get(0);
+    assertThat(second.attempts()).isEqualTo(2);
+    assertThat(second.error()).as("the last error stays visible").isEqualTo(error);
+  }
+
+  @Test
+  void aHandedBackTaskIsDueAtOnceAndItsAttemptDoesNotCount() {
+    TaskStore store = newStore();
+    Task running = running(store, task(), T0);
+
+    Task back = store.finish(running.id(), 1, new Outcome.HandedBack(T0.plusSeconds(1)))
+        .orElseThrow();
+
+    assertThat(back.status()).isEqualTo(TaskStatus.PENDING);
+    assertThat(back.attempts()).isZero();
+    assertThat(store.claim(OWNER, T0.plusSeconds(1), T0.plusSeconds(31), 1).get(0).attempts())
+        .isEqualTo(1);
+  }
+
+  @Test
+  void writesOfAnAttemptThatIsNoLongerCurrentChangeNothing() {
+    TaskStore store = newStore();
+    Task first = running(store, task(), T0);
+    store.finish(first.id(), 1, new Outcome.Retry(new TaskError("x", "y"), T0));
+    Task second = store.claim(OWNER, T0, T0.plusSeconds(30), 1).get(0);
+    assertThat(second.attempts()).isEqualTo(2);
+
+    assertThat(store.finish(first.id(), 1, new Outcome.Succeeded("\"stale\"", T0))).isEmpty();
+    assertThat(store.progress(first.id(), 1, new Progress(50, "stale"))).isEmpty();
+    assertThat(store.finish(first.id(), 3, new Outcome.Succeeded("\"future\"", T0))).isEmpty();
+    assertThat(store.get(first.id())).contains(second);
+
+    Task progressed = store.progress(first.id(), 2, new Progress(40, "halfway")).orElseThrow();
+    assertThat(progressed.progress()).isEqualTo(new Progress(40, "halfway"));
+    assertThat(store.get(first.id())).contains(progressed);
+    assertThat(store.finish(UUID.randomUUID(), 1, new Outcome.Succeeded("1", T0))).isEmpty();
+  }
+
+  @Test
+  void progressIsClearedWhenTheNextAttemptStarts() {
+    TaskStore store = newStore();
+    Task running = running(store, task(), T0);
+    store.progress(running.id(), 1, new Progress(70, null)).orElseThrow();
+    assertThat(store.get(running.id()).orElseThrow().progress())
+        .isEqualTo(new Progress(70, null));
+    store.finish(running.id(), 1, new Outcome.Retry(new TaskError("x", "y"), T0));
+
+    Task again = store.claim(OWNER, T0, T0.plusSeconds(30), 1).get(0);
+
+    assertThat(again.progress()).isNull();
+  }
+
+  // ---------------------------------------------------------------- cancel
+
+  @Test
+  void cancelingAPendingTaskTakesItOutOfTheQueue() {
+    TaskStore store = newStore();
+    Task t = task();
+    store.insert(t);
+
+    Task canceled = store.cancel(t.id(), T0.plusSeconds(1)).orElseThrow();
+
+    assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+    assertThat(canceled.finishedAt()).isEqualTo(T0.plusSeconds(1));
+    assertThat(store.get(t.id())).contains(canceled);
+    assertThat(store.claim(OWNER, T0.plusSeconds(2), T0.plusSeconds(32), 10)).isEmpty();
+    assertThat(store.nextDueAt()).isEmpty();
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
+  }
+
+  @Test
+  void cancelingARunningTaskFencesOutItsAttempt() {
+    TaskStore store = newStore();
+    Task running = running(store, task(), T0);
+
+    Task canceled = store.cancel(running.id(), T0.plusSeconds(1)).orElseThrow();
+
+    assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+    assertThat(store.finish(running.id(), 1, new Outcome.Succeeded("1", T0))).isEmpty();
+    assertThat(store.progress(running.id(), 1, new Progress(1, null))).isEmpty();
+    assertThat(store.get(running.id())).contains(canceled);
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
+  }
+
+  @Test
+  void cancelingAFinishedTaskIsRefusedAndAnUnknownOneIsEmpty() {
+    TaskStore store = newStore();
+    Task running = running(store, task(), T0);
+    Task done = store.finish(running.id(), 1, new Outcome.Succeeded("1", T0)).orElseThrow();
+
+    assertThatThrownBy(() -> store.cancel(running.id(), T0.plusSeconds(1)))
+        .isInstanceOfSatisfying(AlreadyFinishedException.class,
+            e -> assertThat(e.task()).isEqualTo(done));
+    assertThat(store.get(running.id())).contains(done);
+    assertThat(store.cancel(UUID.randomUUID(), T0)).isEmpty();
+  }
+
+  // ---------------------------------------------------------------- idempotency
+
+  @Test
+  void theSameKeyAndRequestReturnTheExistingTask() {
+    TaskStore store = newStore();
+    Task first = keyed("k-1", "fp");
+    store.insert(first);
+
+    TaskStore.Inserted again = store.insert(keyed("k-1", "fp"));
+
+    assertThat(again).isEqualTo(new TaskStore.Inserted(first, false));
+    assertThat(store.stats().pending()).isEqualTo(1);
+  }
+
+  @Test
+  void theSameKeyWithAnotherRequestIsAConflict() {
+    TaskStore store = newStore();
+    Task first = keyed("k-1", "fp");
+    store.insert(first);
+    Task other = keyed("k-1", "another");
+
+    assertThatThrownBy(() -> store.insert(other))
+        .isInstanceOfSatisfying(IdempotencyConflictException.class,
+            e -> assertThat(e.existing()).isEqualTo(first.id()));
+    assertThat(store.get(other.id())).isEmpty();
+    assertThat(ids(store.list(new TaskQuery(null, null, 10, null)).items()))
+        .containsExactly(first.id());
+  }
+
+  @Test
+  void aKeyIsFreeAgainOnceItsTaskIsSwept() {
+    TaskStore store = newStore();
+    Task first = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 10), T0, T0, "k-1", "fp");
+    running(store, first, T0);
+    store.finish(first.id(), 1, new Outcome.Succeeded("1", T0));
+    assertThat(store.sweep(T0.plusSeconds(10), 100)).isEqualTo(1);
+
+    Task second = keyed("k-1", "other");
+
+    assertThat(store.insert(second)).isEqualTo(new TaskStore.Inserted(second, true));
+  }
+
+  // ---------------------------------------------------------------- capacity
+
+  @Test
+  void aFullQueueRefusesNewTasksAndStoresNothing() {
+    TaskStore store = newStore(2);
+    Task a = keyed("a", "fp");
+    store.insert(a);
+    store.insert(task(Priority.NORMAL, T0, T0.plusSeconds(60))); // delayed ones count too
+    Task refused = task();
+
+    assertThatThrownBy(() -> store.insert(refused))
+        .isInstanceOfSatisfying(QueueFullException.class,
+            e -> assertThat(e.capacity()).isEqualTo(2));
+    assertThat(store.get(refused.id())).isEmpty();
+    assertThat(store.stats().pending()).isEqualTo(2);
+    assertThat(store.insert(keyed("a", "fp")))
+        .as("a replay is answered even when full").isEqualTo(new TaskStore.Inserted(a, false));
+
+    store.claim(OWNER, T0, T0.plusSeconds(30), 1);
+    assertThat(store.insert(refused).created()).as("running tasks do not count").isTrue();
+  }
+
+  // ---------------------------------------------------------------- TTL
+
+  @Test
+  void theSweepDeletesExpiredResultsInBatches() {
+    TaskStore store = newStore();
+    List<Task> done = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      Task t = running(store, withTtl(10, 1), T0);
+      done.add(store.finish(t.id(), 1, new Outcome.Succeeded("1", T0.plusSeconds(i)))
+          .orElseThrow());
+    }
+    Task pending = task(Priority.NORMAL, T0, T0.plusSeconds(100));
+    store.insert(pending);
+    Task keep = running(store, withTtl(3600, 1), T0);
+    store.finish(keep.id(), 1, new Outcome.Succeeded("1", T0));
+
+    assertThat(store.sweep(T0.plusMillis(9_999), 100)).isZero();
+    assertThat(store.sweep(T0.plusSeconds(12), 1)).isEqualTo(1);
+    assertThat(store.sweep(T0.plusSeconds(12), 100)).isEqualTo(2);
+    assertThat(store.sweep(T0.plusSeconds(12), 100)).isZero();
+
+    assertThat(done).allSatisfy(t -> assertThat(store.get(t.id())).isEmpty());
+    assertThat(store.get(pending.id())).isPresent();
+    assertThat(store.get(keep.id())).isPresent();
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(1, 0, 1));
+  }
+
+  @Test
+  void aTtlOfZeroForgetsTheTaskAtOnce() {
+    TaskStore store = newStore();
+    Task ran = running(store, withTtl(0, 1), T0);
+    Task pending = withTtl(0, 1);
+    store.insert(pending);
+
+    Task done = store.finish(ran.id(), 1, new Outcome.Succeeded("42", T0)).orElseThrow();
+    Task canceled = store.cancel(pending.id(), T0).orElseThrow();
+
+    assertThat(done.result()).as("the caller still sees the outcome").isEqualTo("42");
+    assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
+    assertThat(store.get(ran.id())).isEmpty();
+    assertThat(store.get(pending.id())).isEmpty();
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 0));
+  }
+
+  // ---------------------------------------------------------------- stats
+
+  @Test
+  void statsCountPendingRunningAndFinished() {
+    TaskStore store = newStore();
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 0));
+    Task a = running(store, task(), T0);
+    running(store, task(), T0);
+    store.insert(task());
+    store.insert(task(Priority.LOW, T0, T0.plusSeconds(100)));
+    store.finish(a.id(), 1, new Outcome.Failed(new TaskError("x", "y"), T0));
+
+    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(2, 1, 1));
+    assertThat(store.name()).isNotBlank();
+  }
+}
