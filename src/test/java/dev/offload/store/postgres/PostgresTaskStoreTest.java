@@ -1,0 +1,410 @@
+package dev.offload.store.postgres;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import dev.offload.store.Outcome;
+import dev.offload.store.StoreEvents;
+import dev.offload.store.StoreUnavailableException;
+import dev.offload.store.TaskStore;
+import dev.offload.task.Priority;
+import dev.offload.task.Progress;
+import dev.offload.task.Task;
+import dev.offload.task.TaskError;
+import dev.offload.task.TaskStatus;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * What only a shared, durable store promises: leases and their reaper, fencing between
+ * instances, concurrent claims, notifications between instances, schema migration. Each
+ * "instance" is a store object of its own on the same database, as two servers would have.
+ */
+@ExtendWith(PostgresExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class PostgresTaskStoreTest {
+  private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
+
+  private TestDatabase db;
+  private final List<TaskStore> opened = new ArrayList<>();
+
+  @BeforeAll
+  void database(TestDatabase db) {
+    this.db = db;
+  }
+
+  @BeforeEach
+  void emptyTable() throws SQLException {
+    open(); // makes sure the schema exists
+    sql("TRUNCATE offload_task");
+  }
+
+  @AfterEach
+  void closeStores() {
+    opened.forEach(TaskStore::close);
+    opened.clear();
+  }
+
+  private PostgresTaskStore open() {
+    PostgresTaskStore s = PostgresTaskStore.open(db.settings(10_000, 4));
+    opened.add(s);
+    return s;
+  }
+
+  private void sql(String statement) throws SQLException {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement s = c.createStatement()) {
+      s.execute(statement);
+    }
+  }
+
+  private static Task task(int maxAttempts) {
+    return Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(maxAttempts, 60, 3600), T0, T0, null, null);
+  }
+
+  // ---------------------------------------------------------------- leases
+
+  @Test
+  void anExpiredLeaseReturnsTheTaskToTheQueueCountingTheAttempt() {
+    PostgresTaskStore a = open();
+    PostgresTaskStore b = open();
+    Task t = task(3);
+    a.insert(t);
+    a.claim("a", T0, T0.plusSeconds(10), 1);
+
+    assertThat(b.reclaimExpiredLeases(T0.plusSeconds(9))).as("not expired yet").isEmpty();
+    List<Task> reclaimed = b.reclaimExpiredLeases(T0.plusSeconds(11));
+
+    assertThat(reclaimed).hasSize(1);
+    Task back = reclaimed.get(0);
+    assertThat(back.status()).isEqualTo(TaskStatus.PENDING);
+    assertThat(back.attempts()).isEqualTo(1);
+    assertThat(back.nextAttemptAt()).isEqualTo(T0.plusSeconds(11));
+    assertThat(back.error().type()).isEqualTo(TaskError.LEASE_EXPIRED);
+    assertThat(b.get(t.id())).contains(back);
+    Task second = b.claim("b", T0.plusSeconds(11), T0.plusSeconds(21), 1).get(0);
+    assertThat(second.attempts()).isEqualTo(2);
+    assertThat(a.finish(t.id(), 1, new Outcome.Succeeded("\"late\"", T0.plusSeconds(12))))
+        .as("the crashed instance woke up late").isEmpty();
+    assertThat(b.get(t.id())).contains(second);
+  }
+
+  @Test
+  void anExpiredLeaseOnTheLastAttemptFailsTheTask() {
+    PostgresTaskStore a = open();
+    Task t = task(1);
+    a.insert(t);
+    a.claim("a", T0, T0.plusSeconds(10), 1);
+
+    Task failed = a.reclaimExpiredLeases(T0.plusSeconds(11)).get(0);
+
+    assertThat(failed.status()).isEqualTo(TaskStatus.FAILED);
+    assertThat(failed.error().type()).isEqualTo(TaskError.LEASE_EXPIRED);
+    assertThat(failed.expiresAt()).isEqualTo(T0.plusSeconds(11 + 3600));
+    assertThat(a.get(t.id())).contains(failed);
+  }
+
+  @Test
+  void onlyTheOwnerRenewsALease() {
+    PostgresTaskStore a = open();
+    Task t = task(3);
+    a.insert(t);
+    a.claim("a", T0, T0.plusSeconds(10), 1);
+
+    a.renewLeases("someone-else", List.of(t.id()), T0.plusSeconds(100));
+    assertThat(a.reclaimExpiredLeases(T0.plusSeconds(11))).hasSize(1);
+
+    a.claim("a", T0.plusSeconds(11), T0.plusSeconds(21), 1);
+    a.renewLeases("a", List.of(t.id()), T0.plusSeconds(100));
+    assertThat(a.reclaimExpiredLeases(T0.plusSeconds(99))).isEmpty();
+    assertThat(a.reclaimExpiredLeases(T0.plusSeconds(101))).hasSize(1);
+  }
+
+  @Test
+  void anotherInstanceCannotWriteTheOutcomeOfAnAttemptItDidNotClaim() {
+    PostgresTaskStore a = open();
+    PostgresTaskStore b = open();
+    Task t = task(3);
+    a.insert(t);
+    a.claim("a", T0, T0.plusSeconds(10), 1);
+
+    assertThat(b.finish(t.id(), 1, new Outcome.Succeeded("1", T0))).isEmpty();
+    assertThat(b.progress(t.id(), 1, new Progress(5, null))).isEmpty();
+    assertThat(a.progress(t.id(), 1, new Progress(5, null))).isPresent();
+    assertThat(a.finish(t.id(), 1, new Outcome.Succeeded("1", T0))).isPresent();
+  }
+
+  @Test
+  void aCancelByAnotherInstanceFencesOutTheRunningAttempt() {
+    PostgresTaskStore a = open();
+    PostgresTaskStore b = open();
+    Task t = task(3);
+    a.insert(t);
+    a.claim("a", T0, T0.plusSeconds(10), 1);
+
+    b.cancel(t.id(), T0.plusSeconds(1));
+
+    assertThat(a.finish(t.id(), 1, new Outcome.Succeeded("1", T0))).isEmpty();
+    assertThat(a.reclaimExpiredLeases(T0.plusSeconds(60))).as("nothing left to reclaim")
+        .isEmpty();
+    assertThat(a.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.CANCELED);
+  }
+
+  // ---------------------------------------------------------------- concurrent claims
+
+  @Test
+  void instancesClaimingAtOnceNeverGetTheSameTask() throws Exception {
+    List<PostgresTaskStore> stores = List.of(open(), open(), open());
+    int total = 300;
+    for (int i = 0; i < total; i++) {
+      stores.get(0).insert(task(1));
+    }
+    ConcurrentLinkedQueue<UUID> claimed = new ConcurrentLinkedQueue<>();
+    ExecutorService pool = Executors.newFixedThreadPool(6);
+    try {
+      CountDownLatch go = new CountDownLatch(1);
+      List<Future<?>> futures = new ArrayList<>();
+      for (int w = 0; w < 6; w++) {
+        PostgresTaskStore s = stores.get(w % stores.size());
+        String owner = "w" + w;
+        futures.add(pool.submit(() -> {
+          go.await();
+          List<Task> batch;
+          while (!(batch = s.claim(owner, T0, T0.plusSeconds(30), 7)).isEmpty()) {
+            batch.forEach(t -> claimed.add(t.id()));
+          }
+          return null;
+        }));
+      }
+      go.countDown();
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    Set<UUID> distinct = new HashSet<>(claimed);
+    assertThat(claimed).hasSize(total);
+    assertThat(distinct).hasSize(total);
+    assertThat(stores.get(0).stats()).isEqualTo(new TaskStore.StoreStats(0, total, 0));
+  }
+
+  @Test
+  void theCapacityHoldsAcrossInstancesInsertingAtOnce() throws Exception {
+    PostgresTaskStore a = PostgresTaskStore.open(db.settings(50, 4));
+    PostgresTaskStore b = PostgresTaskStore.open(db.settings(50, 4));
+    opened.add(a);
+    opened.add(b);
+    AtomicInteger accepted = new AtomicInteger();
+    AtomicInteger refused = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int w = 0; w < 8; w++) {
+        PostgresTaskStore s = w % 2 == 0 ? a : b;
+        futures.add(pool.submit(() -> {
+          for (int i = 0; i < 10; i++) {
+            try {
+              s.insert(task(1));
+              accepted.incrementAndGet();
+            } catch (dev.offload.store.QueueFullException e) {
+              refused.incrementAndGet();
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : futures) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    assertThat(accepted.get()).isEqualTo(50);
+    assertThat(refused.get()).isEqualTo(30);
+    assertThat(a.stats().pending()).isEqualTo(50);
+  }
+
+  // ---------------------------------------------------------------- notifications
+
+  /** Records what a store's listener reports. */
+  private static final class Recorder implements StoreEvents {
+    final ConcurrentLinkedQueue<UUID> changed = new ConcurrentLinkedQueue<>();
+    final AtomicInteger work = new AtomicInteger();
+
+    @Override
+    public void taskChanged(UUID id) {
+      changed.add(id);
+    }
+
+    @Override
+    public void workAvailable() {
+      work.incrementAndGet();
+    }
+  }
+
+  @Test
+  void otherInstancesHearOfNewWorkAndOfEveryChange() {
+    PostgresTaskStore a = open();
+    PostgresTaskStore b = open();
+    Recorder heardByA = new Recorder();
+    Recorder heardByB = new Recorder();
+    a.subscribe(heardByA);
+    b.subscribe(heardByB);
+    // LISTEN is issued on the listener's own thread: wait until b hears a probe.
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      a.insert(task(1));
+      assertThat(heardByB.work.get()).isPositive();
+    });
+    a.claim("a", T0, T0.plusSeconds(30), 100);
+    heardByB.changed.clear();
+    heardByB.work.set(0);
+
+    Task t = task(1);
+    a.insert(t);
+    await().atMost(Duration.ofSeconds(5)).until(() -> heardByB.work.get() > 0);
+    a.claim("a", T0, T0.plusSeconds(30), 1);
+    a.progress(t.id(), 1, new Progress(10, "x"));
+    a.finish(t.id(), 1, new Outcome.Succeeded("1", T0));
+
+    await().atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(heardByB.changed).contains(t.id()));
+    assertThat(heardByA.changed).as("a store does not hear its own changes").isEmpty();
+  }
+
+  @Test
+  void aCancelOnOneInstanceReachesTheInstanceRunningTheTask() {
+    PostgresTaskStore a = open();
+    PostgresTaskStore b = open();
+    Recorder heardByA = new Recorder();
+    a.subscribe(heardByA);
+    Task t = task(1);
+    a.insert(t);
+    a.claim("a", T0, T0.plusSeconds(30), 1);
+    await().atMost(Duration.ofSeconds(10)).until(() -> {
+      b.insert(task(1)); // probe until a's listener is attached
+      return heardByA.work.get() > 0;
+    });
+
+    b.cancel(t.id(), T0);
+
+    await().atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(heardByA.changed).contains(t.id()));
+  }
+
+  @Test
+  void closingStopsTheListenerThread() {
+    PostgresTaskStore a = PostgresTaskStore.open(db.settings(10, 2));
+    a.subscribe(new Recorder());
+    await().atMost(Duration.ofSeconds(5)).until(() -> listenerThreads() == 1);
+
+    a.close();
+    a.close();
+
+    assertThat(listenerThreads()).isZero();
+  }
+
+  private static long listenerThreads() {
+    return Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("offload-pg-listener") && t.isAlive())
+        .count();
+  }
+
+  // ---------------------------------------------------------------- schema and failures
+
+  @Test
+  void theSchemaIsMigratedOnceAndRecorded() throws SQLException {
+    open();
+    open();
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery(
+            "SELECT version, description FROM offload_schema_version ORDER BY version")) {
+      List<String> rows = new ArrayList<>();
+      while (rs.next()) {
+        rows.add(rs.getInt(1) + " " + rs.getString(2));
+      }
+      assertThat(rows).containsExactly("1 create_offload_task");
+    }
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
+      assertThat(Migrations.apply(c)).as("nothing left to apply").isEmpty();
+    }
+  }
+
+  @Test
+  void everyMigrationFileIsListed() throws Exception {
+    java.nio.file.Path dir = java.nio.file.Path.of(
+        getClass().getClassLoader().getResource(Migrations.DIRECTORY).toURI());
+    try (var files = java.nio.file.Files.list(dir)) {
+      assertThat(files.map(p -> p.getFileName().toString()).sorted().toList())
+          .containsExactlyElementsOf(Migrations.FILES);
+    }
+  }
+
+  @Test
+  void anAppliedMigrationThatChangedIsRefused() throws SQLException {
+    open();
+    sql("UPDATE offload_schema_version SET checksum = 'edited' WHERE version = 1");
+    try {
+      assertThatThrownBy(this::open).isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("changed after it was applied");
+    } finally {
+      try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
+        String sum = Migrations.load().get(1).checksum();
+        try (var ps = c.prepareStatement(
+            "UPDATE offload_schema_version SET checksum = ? WHERE version = 1")) {
+          ps.setString(1, sum);
+          ps.executeUpdate();
+        }
+      }
+    }
+  }
+
+  @Test
+  void anUnreachableDatabaseIsReportedAsUnavailable() throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    PostgresSettings nowhere = new PostgresSettings("jdbc:postgresql://127.0.0.1:" + closedPort
+        + "/offload", "u", "p", 1, 10, Duration.ofSeconds(1));
+
+    assertThatThrownBy(() -> PostgresTaskStore.open(nowhere))
+        .isInstanceOf(StoreUnavailableException.class)
+        .hasMessageContaining("unavailable");
+  }
+
+  @Test
+  void settingsNeverShowThePassword() {
+    assertThat(db.settings(1).toString()).doesNotContain("password=");
+    PostgresSettings s = new PostgresSettings("jdbc:postgresql://h/d", "u", "s3cret", 1, 1);
+    assertThat(s.toString()).doesNotContain("s3cret");
+    assertThatThrownBy(() -> new PostgresSettings("jdbc:mysql://h/d", "u", "p", 1, 1))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+}
