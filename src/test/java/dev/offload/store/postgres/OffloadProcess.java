@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -34,6 +35,20 @@ final class OffloadProcess implements AutoCloseable {
     this.pump = pump;
     this.log = log;
     this.port = port;
+  }
+
+  /** Settings of an instance on the PostgreSQL store, with short leases to keep tests quick. */
+  static Map<String, String> postgres(TestDatabase db, int leaseSeconds) {
+    Map<String, String> p = new LinkedHashMap<>();
+    p.put("offload.store", "postgres");
+    p.put("offload.jdbc.url", db.jdbcUrl());
+    p.put("offload.jdbc.user", db.user());
+    p.put("offload.jdbc.password", db.password());
+    p.put("offload.jdbc.pool.size", "6");
+    p.put("offload.workers", "4");
+    p.put("offload.lease.seconds", Integer.toString(leaseSeconds));
+    p.put("offload.shutdown.grace.seconds", "1");
+    return p;
   }
 
   static OffloadProcess start(String name, Map<String, String> params) throws IOException {

@@ -14,7 +14,6 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -28,19 +27,6 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(PostgresExtension.class)
 class PostgresCrashIT {
   static final int LEASE_SECONDS = 2;
-
-  static Map<String, String> params(TestDatabase db) {
-    Map<String, String> p = new LinkedHashMap<>();
-    p.put("offload.store", "postgres");
-    p.put("offload.jdbc.url", db.jdbcUrl());
-    p.put("offload.jdbc.user", db.user());
-    p.put("offload.jdbc.password", db.password());
-    p.put("offload.jdbc.pool.size", "6");
-    p.put("offload.workers", "4");
-    p.put("offload.lease.seconds", Integer.toString(LEASE_SECONDS));
-    p.put("offload.shutdown.grace.seconds", "1");
-    return p;
-  }
 
   static String submit(Http http, long millis) {
     Http.Response r = http.postJson("/api/tasks",
@@ -84,8 +70,8 @@ class PostgresCrashIT {
   @Test
   void killingAnInstanceMidTaskLosesNothing(TestDatabase db) throws Exception {
     int total = 120;
-    try (OffloadProcess a = OffloadProcess.start("crash-a", params(db));
-        OffloadProcess b = OffloadProcess.start("crash-b", params(db))) {
+    try (OffloadProcess a = OffloadProcess.start("crash-a", OffloadProcess.postgres(db, LEASE_SECONDS));
+        OffloadProcess b = OffloadProcess.start("crash-b", OffloadProcess.postgres(db, LEASE_SECONDS))) {
       Http toA = new Http(a.baseUri());
       Http toB = new Http(b.baseUri());
       List<String> ids = new ArrayList<>();
