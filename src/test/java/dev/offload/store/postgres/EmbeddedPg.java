@@ -38,6 +38,8 @@ final class EmbeddedPg implements AutoCloseable {
   private final Path data;
   private final int port;
   private final List<String> runAs;
+  /** Stops the server if this JVM ends without closing it (a killed or timed-out test run). */
+  private final Thread orphanGuard;
   private boolean running;
 
   private EmbeddedPg(Path bin, Path data, int port, List<String> runAs) {
@@ -45,6 +47,7 @@ final class EmbeddedPg implements AutoCloseable {
     this.data = data;
     this.port = port;
     this.runAs = runAs;
+    this.orphanGuard = new Thread(this::stopQuietly, "offload-embedded-pg-stopper");
   }
 
   /** Unpacks the binaries (once per machine), creates a cluster, starts it on a free port. */
@@ -63,6 +66,7 @@ final class EmbeddedPg implements AutoCloseable {
     pg.run(60, pg.bin("initdb"), "-A", "trust", "-U", SUPERUSER, "-D", data.toString(),
         "-E", "UTF-8", "--no-locale", "--no-sync");
     pg.startServer();
+    Runtime.getRuntime().addShutdownHook(pg.orphanGuard);
     return pg;
   }
 
@@ -106,6 +110,19 @@ final class EmbeddedPg implements AutoCloseable {
       stopServer();
     } finally {
       deleteTree(data);
+      try {
+        Runtime.getRuntime().removeShutdownHook(orphanGuard);
+      } catch (IllegalStateException e) {
+        // The JVM is already shutting down: the hook is running or ran.
+      }
+    }
+  }
+
+  private void stopQuietly() {
+    try {
+      stopServer();
+    } catch (IOException e) {
+      System.err.println("could not stop the embedded PostgreSQL: " + e.getMessage());
     }
   }
 

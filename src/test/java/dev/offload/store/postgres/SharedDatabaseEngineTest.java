@@ -72,7 +72,7 @@ class SharedDatabaseEngineTest {
     return new EngineConfig(workers, 10_000, d.defaultTimeout(), d.maxTimeout(), 3,
         d.defaultResultTtl(), d.maxResultTtl(), d.maxDelay(), Duration.ofMillis(100),
         Duration.ofSeconds(1), Duration.ofSeconds(10), Duration.ofMillis(500),
-        Duration.ofMillis(500), Duration.ofSeconds(2));
+        Duration.ofSeconds(2), Duration.ofSeconds(2));
   }
 
   private TaskEngine engine(String owner, TestHandlers.Gate gate, Map<String, AtomicInteger> runs,
