@@ -45,6 +45,7 @@ final class PgListener {
   private final String sender;
   private final StoreEvents events;
   private final CountDownLatch stop = new CountDownLatch(1);
+  private final CountDownLatch listening = new CountDownLatch(1);
   private final Thread thread;
   private volatile Connection connection;
 
@@ -58,6 +59,19 @@ final class PgListener {
 
   void start() {
     thread.start();
+  }
+
+  /**
+   * Waits until the first {@code LISTEN} is in place, at most {@code millis}: notices sent before
+   * it are not delivered, so an instance should not count as started before it.
+   */
+  boolean awaitListening(long millis) {
+    try {
+      return listening.await(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Stops the thread, waiting at most {@code millis}; true when it ended. */
@@ -92,6 +106,7 @@ final class PgListener {
         try (Statement s = c.createStatement()) {
           s.execute("LISTEN " + CHANNEL);
         }
+        listening.countDown();
         if (lostBefore) {
           LOG.info("Listening to PostgreSQL notifications again");
           safely(events::workAvailable);

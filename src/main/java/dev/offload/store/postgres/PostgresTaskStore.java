@@ -455,6 +455,7 @@ public final class PostgresTaskStore implements TaskStore {
 
   @Override
   public void subscribe(StoreEvents events) {
+    PgListener started;
     synchronized (lifecycle) {
       if (closed) {
         throw new IllegalStateException("the store is closed");
@@ -462,8 +463,15 @@ public final class PostgresTaskStore implements TaskStore {
       if (listener != null) {
         throw new IllegalStateException("the store already has a subscriber");
       }
-      listener = new PgListener(settings, sender, events);
-      listener.start();
+      started = new PgListener(settings, sender, events);
+      listener = started;
+      started.start();
+    }
+    // Bounded: with the database away the listener keeps trying on its own thread.
+    long wait = settings.connectTimeout().toMillis() + 2_000;
+    if (!started.awaitListening(wait)) {
+      LOG.warning(() -> "not yet listening to PostgreSQL notifications after " + wait + " ms; "
+          + "changes made by other instances are noticed once the listener connects");
     }
   }
 

@@ -10,19 +10,24 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two WAR instances in separate JVMs share one database; one is killed with SIGKILL while it
  * holds running tasks. Every accepted task must still end on the survivor. Tasks that ran twice
- * (at-least-once delivery) are counted and reported, never lost.
+ * (at-least-once delivery) are counted and reported, never lost. Before that, long-polls and event
+ * streams on both instances follow one task, wherever it runs.
  */
 @ExtendWith(PostgresExtension.class)
 class PostgresCrashIT {
@@ -67,6 +72,39 @@ class PostgresCrashIT {
         .count();
   }
 
+  /**
+   * A long-poll and an event stream parked on each instance all end with the task's success,
+   * wherever it ran: the instance that did not run it hears of the end through NOTIFY.
+   */
+  private static void eitherInstanceAnswersForATaskRunningOnTheOther(Http toA, Http toB)
+      throws Exception {
+    String id = submit(toA, 1_000);
+    List<CompletableFuture<String>> answers = new ArrayList<>();
+    for (Http http : List.of(toA, toB)) {
+      answers.add(http.client().sendAsync(
+          HttpRequest.newBuilder(http.url("/api/tasks/" + id + "?wait=30")).build(),
+          HttpResponse.BodyHandlers.ofString()).thenApply(HttpResponse::body));
+      answers.add(http.client().sendAsync(
+          HttpRequest.newBuilder(http.url("/api/tasks/" + id + "/events")).build(),
+          HttpResponse.BodyHandlers.ofLines()).thenApply(r -> {
+            List<String> data = r.body().filter(l -> l.startsWith("data: ")).toList();
+            return data.get(data.size() - 1).substring("data: ".length());
+          }));
+    }
+    List<String> labels = List.of("long-poll on a", "events on a", "long-poll on b",
+        "events on b");
+    for (int i = 0; i < answers.size(); i++) {
+      String body;
+      try {
+        body = answers.get(i).get(20, TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        throw new AssertionError(labels.get(i) + " did not end; task now: "
+            + toB.get("/api/tasks/" + id).body(), e);
+      }
+      assertThat(body).as(labels.get(i)).contains("\"status\":\"success\"");
+    }
+  }
+
   @Test
   void killingAnInstanceMidTaskLosesNothing(TestDatabase db) throws Exception {
     int total = 120;
@@ -74,6 +112,7 @@ class PostgresCrashIT {
         OffloadProcess b = OffloadProcess.start("crash-b", OffloadProcess.postgres(db, LEASE_SECONDS))) {
       Http toA = new Http(a.baseUri());
       Http toB = new Http(b.baseUri());
+      eitherInstanceAnswersForATaskRunningOnTheOther(toA, toB);
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < total; i++) {
         ids.add(submit(i % 2 == 0 ? toA : toB, 300));
