@@ -104,8 +104,11 @@ final class Dispatcher {
         if (batch.size() > 1) {
           claimed.addAll(batch.subList(1, batch.size()));
         }
-        changed.signalAll();
         if (!batch.isEmpty()) {
+          // Work was found: the others take the rest or claim more. After an empty claim they
+          // keep waiting; waking them would make each claim in turn, and every empty claim
+          // wake the rest again, a busy loop of queries against the store.
+          changed.signalAll();
           storeFailures = 0;
           return batch.get(0);
         }

@@ -8,6 +8,7 @@ import dev.offload.engine.HandlerRegistry;
 import dev.offload.engine.SubmitRequest;
 import dev.offload.engine.TaskEngine;
 import dev.offload.engine.TaskWatcher;
+import dev.offload.store.TaskStore;
 import dev.offload.task.Task;
 import dev.offload.task.TaskStatus;
 import dev.offload.testing.TestHandlers;
@@ -140,6 +141,34 @@ class SharedDatabaseEngineTest {
     }
     System.out.printf("shared database: %d tasks, %d ran on a, %d on b, none twice%n",
         total, ranOnA.get(), ranOnB.get());
+  }
+
+  @Test
+  void idleWorkersDoNotPollTheDatabaseInALoop() {
+    AtomicInteger claims = new AtomicInteger();
+    PostgresTaskStore store = PostgresTaskStore.open(db.settings(10_000, 6));
+    stores.add(store);
+    TaskStore counting = (TaskStore) java.lang.reflect.Proxy.newProxyInstance(
+        getClass().getClassLoader(), new Class<?>[] {TaskStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("claim")) {
+            claims.incrementAndGet();
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    TaskEngine idle = TaskEngine.builder(config(4), counting,
+        new HandlerRegistry(List.of(new TestHandlers.Gate()))).build();
+    idle.start();
+    engines.add(idle);
+
+    // Four idle workers, woken at most once a second (maxIdle) and by nothing else: a handful
+    // of claims in two seconds. Workers that wake each other after every empty claim make
+    // thousands.
+    await().during(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(3))
+        .until(() -> claims.get() <= 12);
   }
 
   @Test
