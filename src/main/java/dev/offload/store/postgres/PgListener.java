@@ -5,6 +5,7 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Properties;
@@ -40,6 +41,8 @@ final class PgListener {
   private static final int POLL_MS = 500;
   private static final long MAX_BACKOFF_MS = 2_000;
   private static final long PING_EVERY_MS = 5_000;
+  /** Changed tasks whose delivery failed are kept to try again, up to this many. */
+  private static final int MAX_RETRIES = 10_000;
 
   private final PostgresSettings settings;
   private final String sender;
@@ -48,6 +51,8 @@ final class PgListener {
   private final CountDownLatch listening = new CountDownLatch(1);
   private final Thread thread;
   private volatile Connection connection;
+  /** Task ids whose delivery failed (the engine could not re-read them); listener thread only. */
+  private final Set<UUID> undelivered = new LinkedHashSet<>();
 
   PgListener(PostgresSettings settings, String sender, StoreEvents events) {
     this.settings = settings;
@@ -159,6 +164,8 @@ final class PgListener {
       PGNotification[] notices = pg.getNotifications(POLL_MS);
       if (notices != null && notices.length > 0) {
         deliver(notices);
+      } else if (!undelivered.isEmpty()) {
+        retryUndelivered();
       }
       if (System.nanoTime() - lastPing > TimeUnit.MILLISECONDS.toNanos(PING_EVERY_MS)) {
         // A silently dropped connection never errors on its own: ask it something.
@@ -194,8 +201,40 @@ final class PgListener {
     if (work) {
       safely(events::workAvailable);
     }
-    for (UUID id : changed) {
-      safely(() -> events.taskChanged(id));
+    changed.addAll(undelivered);
+    undelivered.clear();
+    deliverChanged(changed);
+  }
+
+  private void retryUndelivered() {
+    Set<UUID> again = new LinkedHashSet<>(undelivered);
+    undelivered.clear();
+    deliverChanged(again);
+  }
+
+  /**
+   * Tells the engine of changed tasks. When that fails (it re-reads the task, and the pool or
+   * the database may be busy or away) the id is kept and tried again, so a long-poll parked on
+   * this instance is not left waiting for a change it never heard of.
+   */
+  private void deliverChanged(Set<UUID> changed) {
+    Iterator<UUID> ids = changed.iterator();
+    while (ids.hasNext()) {
+      UUID id = ids.next();
+      try {
+        events.taskChanged(id);
+      } catch (RuntimeException e) {
+        LOG.warning(() -> "telling the engine of a change to task " + id + " made by another "
+            + "instance failed (" + e.getMessage() + "); trying again shortly");
+        // The rest would most likely fail the same way: keep them all for the next round.
+        undelivered.add(id);
+        ids.forEachRemaining(rest -> {
+          if (undelivered.size() < MAX_RETRIES) {
+            undelivered.add(rest);
+          }
+        });
+        return;
+      }
     }
   }
 

@@ -104,6 +104,23 @@ final class OffloadProcess implements AutoCloseable {
     return process.pid();
   }
 
+  /** A thread dump of the instance, for diagnosing a test that hangs. */
+  String threadDump() {
+    try {
+      Process jcmd = new ProcessBuilder(
+          Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+          Long.toString(process.pid()), "Thread.print").redirectErrorStream(true).start();
+      String out = new String(jcmd.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      jcmd.waitFor(30, TimeUnit.SECONDS);
+      return out;
+    } catch (IOException e) {
+      return "no thread dump: " + e;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return "no thread dump: interrupted";
+    }
+  }
+
   /** SIGKILL: the instance gets no chance to hand anything back. */
   void kill() throws InterruptedException {
     process.destroyForcibly();

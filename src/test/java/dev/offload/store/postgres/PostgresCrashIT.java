@@ -5,6 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import dev.offload.testing.Http;
 import jakarta.json.JsonObject;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -64,6 +65,25 @@ class PostgresCrashIT {
     return held;
   }
 
+  /** What every backend of the test database is doing, for a diagnosis. */
+  static String activity(TestDatabase db) {
+    StringBuilder out = new StringBuilder();
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT pid, application_name, state, wait_event_type,"
+            + " wait_event, now() - xact_start, left(query, 200) FROM pg_stat_activity"
+            + " WHERE datname = current_database() ORDER BY xact_start")) {
+      while (rs.next()) {
+        for (int i = 1; i <= 7; i++) {
+          out.append(rs.getString(i)).append(i < 7 ? " | " : "\n");
+        }
+      }
+    } catch (SQLException e) {
+      out.append("no activity: ").append(e);
+    }
+    return out.toString();
+  }
+
   /** How many of {@code before} are still running the same attempt for the same owner. */
   static long stillHeld(TestDatabase db, Map<String, String> before) throws SQLException {
     Map<String, String> now = running(db);
@@ -76,8 +96,8 @@ class PostgresCrashIT {
    * A long-poll and an event stream parked on each instance all end with the task's success,
    * wherever it ran: the instance that did not run it hears of the end through NOTIFY.
    */
-  private static void eitherInstanceAnswersForATaskRunningOnTheOther(Http toA, Http toB)
-      throws Exception {
+  private static void eitherInstanceAnswersForATaskRunningOnTheOther(Http toA, Http toB,
+      TestDatabase db, OffloadProcess a, OffloadProcess b) throws Exception {
     String id = submit(toA, 500);
     List<CompletableFuture<String>> answers = new ArrayList<>();
     for (Http http : List.of(toA, toB)) {
@@ -98,8 +118,11 @@ class PostgresCrashIT {
       try {
         body = answers.get(i).get(20, TimeUnit.SECONDS);
       } catch (java.util.concurrent.TimeoutException e) {
+        String diagnosis = "database activity:\n" + activity(db)
+            + "\nthreads of a:\n" + a.threadDump() + "\nthreads of b:\n" + b.threadDump();
+        java.nio.file.Files.writeString(Path.of("target", "crash-it-hang.txt"), diagnosis);
         throw new AssertionError(labels.get(i) + " did not end; task now: "
-            + toB.get("/api/tasks/" + id).body(), e);
+            + toB.get("/api/tasks/" + id).body() + "; see target/crash-it-hang.txt", e);
       }
       assertThat(body).as(labels.get(i)).contains("\"status\":\"success\"");
     }
@@ -113,7 +136,7 @@ class PostgresCrashIT {
       Http toA = new Http(a.baseUri());
       Http toB = new Http(b.baseUri());
       for (int round = 0; round < 3; round++) {
-        eitherInstanceAnswersForATaskRunningOnTheOther(toA, toB);
+        eitherInstanceAnswersForATaskRunningOnTheOther(toA, toB, db, a, b);
       }
       List<String> ids = new ArrayList<>();
       for (int i = 0; i < total; i++) {
