@@ -101,6 +101,12 @@ final class Dispatcher {
       lock.lock();
       try {
         claiming = false;
+        if (!open.getAsBoolean() && !batch.isEmpty()) {
+          // Stopped while claiming: the engine ends these with the rest when it stops.
+          claimed.addAll(batch);
+          changed.signalAll();
+          return null;
+        }
         if (batch.size() > 1) {
           claimed.addAll(batch.subList(1, batch.size()));
         }

@@ -248,6 +248,10 @@ public final class TaskEngine implements AutoCloseable {
         + fate + (unstarted.isEmpty() ? "" : "; " + unstarted.size() + " claimed tasks " + fate));
     awaitAttempts(config.abandonAfter());
     stopWorkers();
+    // A claim that was under way when the stop began has returned by now.
+    for (Task t : dispatcher.drainClaimed()) {
+      endAttempt(t, shutdownOutcome(t));
+    }
     NamedThreads.stop(timer, 2_000);
     NamedThreads.stop(sweeper, 2_000);
     StoreStats stats = safeStats();
@@ -301,7 +305,9 @@ public final class TaskEngine implements AutoCloseable {
         break;
       }
       if (t.isAlive()) {
-        LOG.warning(() -> t.getName() + " did not stop: its handler ignores interrupts");
+        LOG.warning(() -> t.getName() + " did not stop within "
+            + config.abandonAfter().toMillis() + " ms (a handler ignoring interrupts, or a "
+            + "store call that has not returned)");
       }
     }
     if (managedExecutor != null) {
@@ -389,8 +395,11 @@ public final class TaskEngine implements AutoCloseable {
    * attempt that was canceled or taken away, and tell the watchers.
    */
   public void refresh(UUID id) {
-    Optional<Task> now = store.get(id);
     Attempt a = running.get(id);
+    if (a == null && !watchers.isWatched(id)) {
+      return; // nothing here runs or waits for it: no need to read it
+    }
+    Optional<Task> now = store.get(id);
     if (a != null) {
       boolean gone = now.isEmpty() || now.get().status() != dev.offload.task.TaskStatus.RUNNING
           || now.get().attempts() != a.task.attempts();

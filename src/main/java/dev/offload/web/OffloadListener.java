@@ -8,6 +8,10 @@ import dev.offload.store.TaskStore;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import java.sql.Driver;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.Collections;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -77,8 +81,25 @@ public final class OffloadListener implements ServletContextListener {
     ctx.removeAttribute(Offload.ATTRIBUTE);
     offload.store().close();
     offload.json().close();
+    deregisterJdbcDrivers(ctx.getClassLoader());
     LOG.info(() -> "Offload stopped at "
         + (ctx.getContextPath().isEmpty() ? "/" : ctx.getContextPath()));
+  }
+
+  /**
+   * A JDBC driver in WEB-INF/lib registers itself with the JVM-wide DriverManager, which would
+   * keep this web application's class loader alive after an undeploy (Tomcat reports it).
+   */
+  private static void deregisterJdbcDrivers(ClassLoader webapp) {
+    for (Driver d : Collections.list(DriverManager.getDrivers())) {
+      if (d.getClass().getClassLoader() == webapp) {
+        try {
+          DriverManager.deregisterDriver(d);
+        } catch (SQLException | SecurityException e) {
+          LOG.log(Level.WARNING, "could not deregister JDBC driver " + d.getClass().getName(), e);
+        }
+      }
+    }
   }
 
   private static void await(ExecutorService executor, String name) {
