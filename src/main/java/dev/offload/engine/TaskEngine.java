@@ -179,6 +179,13 @@ public final class TaskEngine implements AutoCloseable {
       public void workAvailable() {
         dispatcher.wakeUp();
       }
+
+      @Override
+      public void resync() {
+        Set<UUID> ids = new java.util.HashSet<>(running.keySet());
+        ids.addAll(watchers.watchedIds());
+        ids.forEach(TaskEngine.this::refresh);
+      }
     });
     for (int i = 0; i < config.workers(); i++) {
       startWorker();

@@ -28,6 +28,10 @@ final class Watchers {
         });
   }
 
+  Set<UUID> watchedIds() {
+    return Set.copyOf(byTask.keySet());
+  }
+
   boolean isWatched(UUID id) {
     return byTask.containsKey(id);
   }

@@ -13,4 +13,10 @@ public interface StoreEvents {
 
   /** New work may be due: idle workers should look now. */
   void workAvailable();
+
+  /**
+   * Changes may have been missed (the notification channel was down): re-read every task that
+   * is watched or run here.
+   */
+  void resync();
 }

@@ -28,7 +28,8 @@ import org.postgresql.PGNotification;
  * skipped: the engine has already told its watchers of them.
  *
  * <p>When the connection breaks the thread reconnects, backing off up to {@link #MAX_BACKOFF_MS};
- * after a reconnect it wakes the workers, as any "new work" notice sent meanwhile was lost.
+ * after a reconnect it wakes the workers and has the engine re-read the tasks it watches or
+ * runs, as any notice sent meanwhile was lost.
  */
 final class PgListener {
   private static final Logger LOG = Logger.getLogger(PgListener.class.getName());
@@ -115,6 +116,8 @@ final class PgListener {
         if (lostBefore) {
           LOG.info("Listening to PostgreSQL notifications again");
           safely(events::workAvailable);
+          safely(events::resync); // notices sent while we were away are lost: re-read
+
         }
         backoff = 100;
         lostBefore = false;

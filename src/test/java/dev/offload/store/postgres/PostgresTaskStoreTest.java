@@ -256,6 +256,7 @@ class PostgresTaskStoreTest {
   private static final class Recorder implements StoreEvents {
     final ConcurrentLinkedQueue<UUID> changed = new ConcurrentLinkedQueue<>();
     final AtomicInteger work = new AtomicInteger();
+    final AtomicInteger resyncs = new AtomicInteger();
 
     @Override
     public void taskChanged(UUID id) {
@@ -266,6 +267,29 @@ class PostgresTaskStoreTest {
     public void workAvailable() {
       work.incrementAndGet();
     }
+
+    @Override
+    public void resync() {
+      resyncs.incrementAndGet();
+    }
+  }
+
+  @Test
+  void aListenerThatLostItsConnectionReconnectsAndAsksForAResync() throws SQLException {
+    PostgresTaskStore a = open();
+    Recorder heard = new Recorder();
+    a.subscribe(heard);
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement s = c.createStatement()) {
+      s.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+          + "WHERE query LIKE 'LISTEN%' AND pid <> pg_backend_pid()");
+    }
+    // Notices sent while it was away are lost: the engine is told to re-read what it follows.
+    await().atMost(Duration.ofSeconds(15)).until(() -> heard.resyncs.get() > 0);
+    Task t = task(1);
+    PostgresTaskStore b = open();
+    b.insert(t);
+    await().atMost(Duration.ofSeconds(5)).until(() -> heard.work.get() > 0);
   }
 
   @Test
