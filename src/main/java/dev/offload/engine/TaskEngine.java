@@ -54,7 +54,9 @@ import java.util.logging.Logger;
  */
 public final class TaskEngine implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(TaskEngine.class.getName());
-  private static final int SWEEP_BATCH = 10_000;
+  // Small enough that one batch holds the store's lock for about a millisecond: the memory
+  // benchmark measured a 26 ms submit p99 during a sweep with batches of 10,000.
+  private static final int SWEEP_BATCH = 1_000;
   private static final Duration MAX_IDLE = Duration.ofSeconds(1);
 
   private enum State {

@@ -201,7 +201,7 @@ final class EventStream implements TaskWatcher, AsyncListener {
     out.append("id: ").append(++eventId).append('\n')
         .append("event: ").append(statusChanged ? "status" : "progress").append('\n')
         .append("data: ")
-        .append(offload.json().toJson(TaskView.of(t, contextPath, offload.json())))
+        .append(offload.views().of(t, contextPath))
         .append("\n\n");
     return t.isTerminal();
   }

@@ -17,6 +17,7 @@ record Offload(
     TaskStore store,
     TaskEngine engine,
     JsonCodec json,
+    TaskJson views,
     ScheduledExecutorService heartbeats) {
 
   static final String ATTRIBUTE = Offload.class.getName();

@@ -51,7 +51,7 @@ public final class OffloadListener implements ServletContextListener {
       ((ScheduledThreadPoolExecutor) heartbeats).setRemoveOnCancelPolicy(true);
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE,
-          new Offload(config, store, engine, json, heartbeats));
+          new Offload(config, store, engine, json, new TaskJson(json), heartbeats));
       LOG.info(() -> "Offload started at " + (ctx.getContextPath().isEmpty() ? "/"
           : ctx.getContextPath()) + " with " + config);
     } catch (RuntimeException e) {

@@ -130,7 +130,7 @@ public final class TasksServlet extends ApiServlet {
     if (status == 202) {
       resp.setHeader("Retry-After", "1");
     }
-    writeJson(resp, status, TaskView.of(task, req.getContextPath(), offload.json()));
+    write(resp, status, JSON, offload.views().of(task, req.getContextPath()));
   }
 
   /** {@code Prefer: wait=N} (RFC 7240), capped by the configured maximum; 0 when absent. */
