@@ -120,7 +120,9 @@ public abstract class ApiServlet extends HttpServlet {
     resp.setStatus(status);
     resp.setContentType(mediaType);
     resp.setCharacterEncoding("UTF-8");
-    resp.setContentLength(bytes.length);
+    // No Content-Length of our own: the body stays in the response buffer and the container
+    // sends it when the request ends (for a parked request, asynchronously on complete()),
+    // setting the length itself when the body fits its buffer.
     OutputStream out = resp.getOutputStream();
     out.write(bytes);
   }
