@@ -1,0 +1,69 @@
+package dev.offload.bench;
+
+import dev.offload.bench.BenchMain.Bench;
+import dev.offload.bench.BenchMain.Goal;
+import dev.offload.bench.BenchMain.Metric;
+import java.nio.file.Path;
+import java.util.List;
+
+/** The five benchmarks of BENCHMARKS.md: what each measures, against what, and its goal. */
+final class Benchmarks {
+  private static final String INT = "%,.0f";
+  private static final String MS = "%.2f ms";
+  private static final String US = "%,.0f µs";
+  private static final String RATIO = "%.2f";
+
+  private Benchmarks() {}
+
+  static List<Bench> all(Path basedir) {
+    return List.of(engine(), memory());
+  }
+
+  static Bench engine() {
+    return new Bench("engine", "2. Engine overhead (JMH)",
+        "Noop tasks submitted by one thread to a `TaskEngine` with 2 workers on the memory store, "
+            + "each watched until it has ended (`watch` + `get`, as a waiting client does), in "
+            + "batches of " + EngineThroughputBenchmark.BATCH + ". Baseline: the same batches "
+            + "as `CompletableFuture.supplyAsync` on a plain `ThreadPoolExecutor` with 2 "
+            + "threads, awaited by `whenComplete`. JMH, one fresh fork per run, 3 × 1 s warm-up, "
+            + "5 × 1 s measured; `EngineThroughputBenchmark`.",
+        List.of(
+            new Metric("offload_tasks_per_s", "Offload engine, tasks/s", INT),
+            new Metric("executor_tasks_per_s", "ThreadPoolExecutor + CompletableFuture, tasks/s",
+                INT),
+            new Metric("ratio", "ratio Offload / executor", RATIO)),
+        new Goal("ratio", 0.5, "at least 0.5 of the plain executor's throughput"),
+        run -> EngineBench.runJmh(EngineBench.Settings.benchmark()).metrics());
+  }
+
+  static Bench memory() {
+    return new Bench("memory", "4. Memory: retained tasks and the sweep",
+        "1,000,000 noop tasks (input `{\"n\":i}`) submitted to and finished by the engine (2 "
+            + "workers, memory store, TTL 1 h) in a fresh JVM with `-Xmx4g`; heap after full "
+            + "GCs with all retained minus heap before, divided by 1,000,000. Then the clock is "
+            + "moved past the TTL and one `sweepExpired()` call is timed, while a probe thread "
+            + "submits a noop task every 50 µs and records each `submit` latency. Baselines in "
+            + "the same run: the bare `Task` snapshots held in an array (heap after the sweep "
+            + "with only the array left), removing the same 1,000,000 ids from a plain "
+            + "`HashMap`, and the probe's latency over the same full store for 1 s with no "
+            + "sweep; `RetainedMemoryBenchmark`.",
+        List.of(
+            new Metric("heap_per_task_bytes", "heap per retained finished task, bytes", INT),
+            new Metric("bare_task_bytes", "baseline: bare Task snapshot, bytes", INT),
+            new Metric("heap_ratio", "ratio retained / bare", RATIO),
+            new Metric("sweep_ms", "one sweep expiring 1,000,000 tasks", MS),
+            new Metric("hashmap_remove_ms", "baseline: HashMap removal of 1,000,000 ids", MS),
+            new Metric("sweep_ratio", "ratio sweep / HashMap removal", RATIO),
+            new Metric("submit_p50_us_quiet", "submit p50, no sweep (baseline)", US),
+            new Metric("submit_p99_us_quiet", "submit p99, no sweep (baseline)", US),
+            new Metric("submit_p50_us_sweep", "submit p50 during the sweep", US),
+            new Metric("submit_p99_us_sweep", "submit p99 during the sweep", US),
+            new Metric("submit_max_us_sweep", "submit max during the sweep", US),
+            new Metric("submit_p99_ratio", "ratio p99 during sweep / no sweep", RATIO),
+            new Metric("submit_samples_quiet", "submits measured in 1 s without a sweep", INT),
+            new Metric("submit_samples_sweep", "submits measured during the sweep", INT),
+            new Metric("fill_tasks_per_s", "filling: tasks submitted and finished per s", INT)),
+        null,
+        run -> ChildJvm.run("memory", List.of("-Xms4g", "-Xmx4g", "-XX:+UseG1GC"), 15));
+  }
+}

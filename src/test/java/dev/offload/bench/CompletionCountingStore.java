@@ -1,0 +1,139 @@
+package dev.offload.bench;
+
+import dev.offload.store.Outcome;
+import dev.offload.store.StoreEvents;
+import dev.offload.store.TaskPage;
+import dev.offload.store.TaskQuery;
+import dev.offload.store.TaskStore;
+import dev.offload.task.Progress;
+import dev.offload.task.Task;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/** A store that counts tasks reaching a terminal status, so a benchmark can wait for them. */
+final class CompletionCountingStore implements TaskStore {
+  private final TaskStore delegate;
+  private final ReentrantLock lock = new ReentrantLock();
+  private final Condition progressed = lock.newCondition();
+  private long ended;
+
+  CompletionCountingStore(TaskStore delegate) {
+    this.delegate = delegate;
+  }
+
+  /** Waits until {@code n} tasks have ended in total; false on timeout. */
+  boolean awaitEnded(long n, long timeout, TimeUnit unit) throws InterruptedException {
+    long left = unit.toNanos(timeout);
+    lock.lock();
+    try {
+      while (ended < n) {
+        if (left <= 0) {
+          return false;
+        }
+        left = progressed.awaitNanos(left);
+      }
+      return true;
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  private Optional<Task> count(Optional<Task> t) {
+    if (t.isPresent() && t.get().isTerminal()) {
+      lock.lock();
+      try {
+        ended++;
+        progressed.signalAll();
+      } finally {
+        lock.unlock();
+      }
+    }
+    return t;
+  }
+
+  @Override
+  public Inserted insert(Task task) {
+    return delegate.insert(task);
+  }
+
+  @Override
+  public Optional<Task> get(UUID id) {
+    return delegate.get(id);
+  }
+
+  @Override
+  public TaskPage list(TaskQuery query) {
+    return delegate.list(query);
+  }
+
+  @Override
+  public List<Task> claim(String owner, Instant now, Instant leaseUntil, int max) {
+    return delegate.claim(owner, now, leaseUntil, max);
+  }
+
+  @Override
+  public Optional<Instant> nextDueAt() {
+    return delegate.nextDueAt();
+  }
+
+  @Override
+  public Optional<Task> progress(UUID id, int attempt, Progress progress) {
+    return delegate.progress(id, attempt, progress);
+  }
+
+  @Override
+  public Optional<Task> finish(UUID id, int attempt, Outcome outcome) {
+    return count(delegate.finish(id, attempt, outcome));
+  }
+
+  @Override
+  public Optional<Task> cancel(UUID id, Instant now) {
+    return count(delegate.cancel(id, now));
+  }
+
+  @Override
+  public void renewLeases(String owner, Collection<UUID> running, Instant leaseUntil) {
+    delegate.renewLeases(owner, running, leaseUntil);
+  }
+
+  @Override
+  public List<Task> reclaimExpiredLeases(Instant now) {
+    return delegate.reclaimExpiredLeases(now);
+  }
+
+  @Override
+  public void subscribe(StoreEvents events) {
+    delegate.subscribe(events);
+  }
+
+  @Override
+  public boolean durable() {
+    return delegate.durable();
+  }
+
+  @Override
+  public int sweep(Instant now, int batch) {
+    return delegate.sweep(now, batch);
+  }
+
+  @Override
+  public StoreStats stats() {
+    return delegate.stats();
+  }
+
+  @Override
+  public String name() {
+    return delegate.name();
+  }
+
+  @Override
+  public void close() {
+    delegate.close();
+  }
+}
