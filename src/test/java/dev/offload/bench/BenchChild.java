@@ -11,6 +11,7 @@ public final class BenchChild {
     String benchmark = args[0];
     Path out = Path.of(args[1]);
     Map<String, Double> m = switch (benchmark) {
+      case "http" -> HttpSubmitBenchmark.run(HttpSubmitBenchmark.Settings.benchmark());
       case "memory" -> RetainedMemoryBenchmark.run(1_000_000);
       default -> throw new IllegalArgumentException("unknown benchmark " + benchmark);
     };

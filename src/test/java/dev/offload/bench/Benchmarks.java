@@ -16,7 +16,31 @@ final class Benchmarks {
   private Benchmarks() {}
 
   static List<Bench> all(Path basedir) {
-    return List.of(engine(), memory());
+    return List.of(http(), engine(), memory());
+  }
+
+  static Bench http() {
+    HttpSubmitBenchmark.Settings s = HttpSubmitBenchmark.Settings.benchmark();
+    return new Bench("http", "1. HTTP submit",
+        "`POST /api/tasks` with `" + HttpSubmitBenchmark.BODY + "` (memory store, 2 workers, "
+            + "queue capacity 1,000,000) against `BaselineSubmitServlet`, which reads the body "
+            + "and answers 202 with a fixed 62-byte JSON body, deployed in the same web "
+            + "application (same Jetty 12, same filters, 200-thread pool) in a fresh JVM per "
+            + "run. Load: `wrk -t" + s.threads() + " -c" + s.connections() + " -d" + s.seconds()
+            + "s --latency` with a Lua script for the POST, on 127.0.0.1, after " + s.warmupSeconds()
+            + " s of warm-up of each; wrk shares the 2 CPUs with the server. A run fails if any "
+            + "request is not answered 2xx; `HttpSubmitBenchmark`.",
+        List.of(
+            new Metric("offload_rps", "Offload, requests/s", INT),
+            new Metric("baseline_rps", "baseline servlet, requests/s", INT),
+            new Metric("ratio", "ratio Offload / baseline, requests/s", RATIO),
+            new Metric("offload_p50_ms", "Offload p50 latency", MS),
+            new Metric("offload_p99_ms", "Offload p99 latency", MS),
+            new Metric("baseline_p50_ms", "baseline p50 latency", MS),
+            new Metric("baseline_p99_ms", "baseline p99 latency", MS),
+            new Metric("p99_ratio", "ratio Offload / baseline, p99 latency", RATIO)),
+        new Goal("ratio", 0.8, "at least 0.8 of the baseline's requests/s"),
+        run -> ChildJvm.run("http", List.of("-Xms2g", "-Xmx2g"), 5));
   }
 
   static Bench engine() {
