@@ -16,7 +16,7 @@ final class Benchmarks {
   private Benchmarks() {}
 
   static List<Bench> all(Path basedir) {
-    return List.of(http(), engine(), memory());
+    return List.of(http(), engine(), waiting(), memory());
   }
 
   static Bench http() {
@@ -58,6 +58,46 @@ final class Benchmarks {
             new Metric("ratio", "ratio Offload / executor", RATIO)),
         new Goal("ratio", 0.5, "at least 0.5 of the plain executor's throughput"),
         run -> EngineBench.runJmh(EngineBench.Settings.benchmark()).metrics());
+  }
+
+  static Bench waiting() {
+    WaitingClientsBenchmark.Settings s = WaitingClientsBenchmark.Settings.benchmark();
+    List<Metric> metrics = new java.util.ArrayList<>();
+    for (String kind : new String[] {"poll", "sse"}) {
+      String what = kind.equals("poll") ? "long-polls" : "SSE streams";
+      for (String side : new String[] {"offload", "baseline"}) {
+        String p = side + "_" + kind + "_";
+        String who = side.equals("offload") ? "Offload" : "baseline";
+        metrics.add(new Metric(p + "clients", who + " " + what + ": clients", INT));
+        metrics.add(new Metric(p + "container_threads",
+            who + " " + what + ": container threads while all wait", INT));
+        metrics.add(new Metric(p + "container_threads_peak",
+            who + " " + what + ": container threads, peak incl. answering", INT));
+        metrics.add(new Metric(p + "jvm_threads", who + " " + what + ": JVM threads while all wait",
+            INT));
+        metrics.add(new Metric(p + "heap_per_client_bytes",
+            who + " " + what + ": heap per waiting client, bytes", INT));
+        metrics.add(new Metric(p + "delay_p50_ms", who + " " + what + ": end → answer p50", MS));
+        metrics.add(new Metric(p + "delay_p99_ms", who + " " + what + ": end → answer p99", MS));
+      }
+    }
+    return new Bench("waiting", "3. Waiting clients",
+        String.format(java.util.Locale.ROOT, "%,d concurrent long-polls (`GET /api/tasks/{id}"
+            + "?wait=600`), then %,d SSE streams (`GET /api/tasks/{id}/events`), spread evenly "
+            + "over %d running `sleep` tasks (%,d ms each; %d workers), in Jetty 12 with a "
+            + "container thread pool of at most %d threads, in a fresh JVM per run. The clients "
+            + "are Jetty `HttpClient`s in a second JVM, so the server's heap and threads are its "
+            + "own. Baseline in the same container and run: `BaselineWaitServlet`, bare "
+            + "`AsyncContext`s parked in a map and answered from the thread that ends their "
+            + "\"task\" (it sends one first event on a stream; Offload also sends 20 progress "
+            + "events). Heap per client: heap after full GCs with all parked minus before, "
+            + "divided. Delay: the client's receipt time of the final answer minus the task's "
+            + "`finishedAt` (millisecond precision, same clock). Container threads: the Jetty "
+            + "pool's threads; JVM threads include Offload's %d workers; "
+            + "`WaitingClientsBenchmark`.", s.polls(), s.streams(), s.tasks(), s.sleepMillis(),
+            s.tasks(), s.maxThreads(), s.tasks()),
+        metrics, null,
+        run -> ChildJvm.run("waiting", List.of("-Xms2g", "-Xmx2g"), 15));
   }
 
   static Bench memory() {
