@@ -13,6 +13,7 @@ public final class BenchChild {
     Map<String, Double> m = switch (benchmark) {
       case "http" -> HttpSubmitBenchmark.run(HttpSubmitBenchmark.Settings.benchmark());
       case "waiting" -> WaitingClientsBenchmark.run(WaitingClientsBenchmark.Settings.benchmark());
+      case "durable" -> DurableStoreBenchmark.run(DurableStoreBenchmark.Settings.benchmark());
       case "memory" -> RetainedMemoryBenchmark.run(1_000_000);
       default -> throw new IllegalArgumentException("unknown benchmark " + benchmark);
     };

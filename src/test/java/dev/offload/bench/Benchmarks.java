@@ -16,7 +16,7 @@ final class Benchmarks {
   private Benchmarks() {}
 
   static List<Bench> all(Path basedir) {
-    return List.of(http(), engine(), waiting(), memory());
+    return List.of(http(), engine(), waiting(), memory(), durable());
   }
 
   static Bench http() {
@@ -129,5 +129,37 @@ final class Benchmarks {
             new Metric("fill_tasks_per_s", "filling: tasks submitted and finished per s", INT)),
         null,
         run -> ChildJvm.run("memory", List.of("-Xms4g", "-Xmx4g", "-XX:+UseG1GC"), 15));
+  }
+
+  static Bench durable() {
+    DurableStoreBenchmark.Settings s = DurableStoreBenchmark.Settings.benchmark();
+    return new Bench("durable", "5. Durable store: Offload on PostgreSQL against db-scheduler",
+        String.format(java.util.Locale.ROOT, "%,d noop tasks (after %,d of warm-up) submitted "
+            + "from one thread and run to the end, timed from the first submit to the last "
+            + "completion, on one PostgreSQL (the test server of the PostgreSQL store: fsync "
+            + "off), each measurement in a fresh database. Offload: `TaskEngine` on "
+            + "`PostgresTaskStore`, %d workers and %d connections per instance. Baseline in the "
+            + "same run: db-scheduler 16.12.0 one-time tasks with a no-op body, `threads(%d)`, "
+            + "a HikariCP pool of %d, lock-and-fetch polling every 1 s and immediate execution. "
+            + "Two instances: two engines or two schedulers in this JVM, each with its own pool, "
+            + "submissions alternating between them; `DurableStoreBenchmark`.", s.tasks(),
+            s.warmup(), s.workers(), s.poolSize(), s.workers(), s.poolSize()),
+        List.of(
+            new Metric("offload_1_tasks_per_s", "Offload, 1 instance, tasks/s", INT),
+            new Metric("dbscheduler_1_tasks_per_s", "db-scheduler, 1 instance, tasks/s", INT),
+            new Metric("ratio_1", "ratio Offload / db-scheduler, 1 instance", RATIO),
+            new Metric("offload_2_tasks_per_s", "Offload, 2 instances, tasks/s", INT),
+            new Metric("dbscheduler_2_tasks_per_s", "db-scheduler, 2 instances, tasks/s", INT),
+            new Metric("ratio_2", "ratio Offload / db-scheduler, 2 instances", RATIO)),
+        new Goal("ratio_1", 1.5, "at least 1.5× db-scheduler (1 instance; 2 instances in the "
+            + "table)"),
+        run -> {
+          if (!Postgres.available()) {
+            throw new BenchMain.NotMeasured("Offload's PostgreSQL store "
+                + "(`dev.offload.store.postgres`) is not on this branch yet. The db-scheduler "
+                + "side and the harness are ready: this table fills in once it lands.");
+          }
+          return ChildJvm.run("durable", List.of("-Xmx1g"), 15);
+        });
   }
 }

@@ -16,43 +16,64 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
-/** A store that counts tasks reaching a terminal status, so a benchmark can wait for them. */
+/**
+ * A store that counts tasks reaching a terminal status, so a benchmark can wait for them. Several
+ * instances (one per engine on a shared database) may count into one {@link Ended}.
+ */
 final class CompletionCountingStore implements TaskStore {
   private final TaskStore delegate;
-  private final ReentrantLock lock = new ReentrantLock();
-  private final Condition progressed = lock.newCondition();
-  private long ended;
+  private final Ended ended;
 
   CompletionCountingStore(TaskStore delegate) {
+    this(delegate, new Ended());
+  }
+
+  CompletionCountingStore(TaskStore delegate, Ended ended) {
     this.delegate = delegate;
+    this.ended = ended;
   }
 
   /** Waits until {@code n} tasks have ended in total; false on timeout. */
   boolean awaitEnded(long n, long timeout, TimeUnit unit) throws InterruptedException {
-    long left = unit.toNanos(timeout);
-    lock.lock();
-    try {
-      while (ended < n) {
-        if (left <= 0) {
-          return false;
-        }
-        left = progressed.awaitNanos(left);
+    return ended.await(n, timeout, unit);
+  }
+
+  /** A count of ended tasks that can be waited on. */
+  static final class Ended {
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition progressed = lock.newCondition();
+    private long count;
+
+    void add() {
+      lock.lock();
+      try {
+        count++;
+        progressed.signalAll();
+      } finally {
+        lock.unlock();
       }
-      return true;
-    } finally {
-      lock.unlock();
+    }
+
+    boolean await(long n, long timeout, TimeUnit unit) throws InterruptedException {
+      long left = unit.toNanos(timeout);
+      lock.lock();
+      try {
+        while (count < n) {
+          if (left <= 0) {
+            return false;
+          }
+          left = progressed.awaitNanos(left);
+        }
+        return true;
+      } finally {
+        lock.unlock();
+      }
     }
   }
 
   private Optional<Task> count(Optional<Task> t) {
     if (t.isPresent() && t.get().isTerminal()) {
-      lock.lock();
-      try {
-        ended++;
-        progressed.signalAll();
-      } finally {
-        lock.unlock();
-      }
+      ended.add();
     }
     return t;
   }
