@@ -104,7 +104,7 @@ public final class BenchMain {
           .append(fmt(metric.format(), sp.median())).append(" | ")
           .append(fmt(metric.format(), sp.max())).append(" |\n");
     }
-    s.append("\n").append(results.size()).append(" runs");
+    s.append("\n").append(results.size()).append(results.size() == 1 ? " run" : " runs");
     if (!failures.isEmpty()) {
       s.append(" (").append(failures.size()).append(" more failed: ")
           .append(String.join("; ", failures)).append(")");
@@ -117,14 +117,21 @@ public final class BenchMain {
       boolean met = sp.median() >= g.min();
       s.append(" Goal: ").append(g.text()).append(" → **")
           .append(met ? "met" : "missed").append("** (median ")
-          .append(fmt("%.2f", sp.median())).append(", min ").append(fmt("%.2f", sp.min()))
+          .append(fmt("ratio", sp.median())).append(", min ").append(fmt("ratio", sp.min()))
           .append(").");
     }
     return s.append("\n").toString();
   }
 
+  /** Formats a figure; {@code "ratio"} keeps three significant digits of small ratios. */
   static String fmt(String format, double v) {
-    return Double.isNaN(v) ? "–" : String.format(Locale.ROOT, format, v);
+    if (Double.isNaN(v)) {
+      return "–";
+    }
+    if (format.equals("ratio")) {
+      format = Math.abs(v) < 0.095 ? "%.4f" : "%.2f";
+    }
+    return String.format(Locale.ROOT, format, v);
   }
 
   /** Replaces the generated part of the report, keeping the hand-written text around it. */

@@ -11,7 +11,7 @@ final class Benchmarks {
   private static final String INT = "%,.0f";
   private static final String MS = "%.2f ms";
   private static final String US = "%,.0f µs";
-  private static final String RATIO = "%.2f";
+  private static final String RATIO = "ratio";
 
   private Benchmarks() {}
 
