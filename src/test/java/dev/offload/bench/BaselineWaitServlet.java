@@ -88,7 +88,11 @@ public final class BaselineWaitServlet extends HttpServlet {
       // The client went away; the benchmark counts what its clients received.
     } finally {
       parked.decrementAndGet();
-      a.complete();
+      try {
+        a.complete();
+      } catch (IllegalStateException e) {
+        // Already completed: the container ended the request (its connection closed).
+      }
     }
   }
 }

@@ -7,6 +7,8 @@ import java.net.URI;
 import java.util.Map;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee10.servlet.ServletHolder;
+import org.eclipse.jetty.server.AbstractConnector;
+import org.eclipse.jetty.server.Connector;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
@@ -18,8 +20,18 @@ final class BenchServer implements AutoCloseable {
   private final EmbeddedOffload app;
   private final BaselineWaitServlet waits = new BaselineWaitServlet();
 
+  /**
+   * Longer than any wait of the benchmarks. Jetty's connector closes a connection after 30 s
+   * without I/O by default, parked requests included; a real deployment also needs an idle
+   * timeout above {@code offload.wait.max.seconds}.
+   */
+  static final long IDLE_TIMEOUT_MILLIS = 600_000;
+
   private BenchServer(EmbeddedOffload app) {
     this.app = app;
+    for (Connector c : app.server().getConnectors()) {
+      ((AbstractConnector) c).setIdleTimeout(IDLE_TIMEOUT_MILLIS);
+    }
     ServletContextHandler context = (ServletContextHandler) app.server().getHandler();
     context.addServlet(new ServletHolder("baseline-submit", new BaselineSubmitServlet()),
         "/baseline/tasks");

@@ -26,10 +26,13 @@ final class Benchmarks {
             + "queue capacity 1,000,000) against `BaselineSubmitServlet`, which reads the body "
             + "and answers 202 with a fixed 62-byte JSON body, deployed in the same web "
             + "application (same Jetty 12, same filters, 200-thread pool) in a fresh JVM per "
-            + "run. Load: `wrk -t" + s.threads() + " -c" + s.connections() + " -d" + s.seconds()
-            + "s --latency` with a Lua script for the POST, on 127.0.0.1, after " + s.warmupSeconds()
-            + " s of warm-up of each; wrk shares the 2 CPUs with the server. A run fails if any "
-            + "request is not answered 2xx; `HttpSubmitBenchmark`.",
+            + "run. Load: `wrk -t" + s.threads() + " -c" + s.connections() + " -d"
+            + s.seconds() / 2 + "s --latency` with a Lua script for the POST, on 127.0.0.1, "
+            + "after " + s.warmupSeconds() + " s of warm-up of each; measured four times, in "
+            + "the order baseline, Offload, Offload, baseline, against the drift of the shared "
+            + "machine's load (figures are the means of the two runs of each). wrk, the server "
+            + "and Offload's workers (which also run every submitted task) share the 2 CPUs. A "
+            + "run fails if any request is not answered 2xx; `HttpSubmitBenchmark`.",
         List.of(
             new Metric("offload_rps", "Offload, requests/s", INT),
             new Metric("baseline_rps", "baseline servlet, requests/s", INT),

@@ -170,6 +170,10 @@ final class WaitingClientsBenchmark {
         if (result.isDone()) {
           throw new IllegalStateException("the clients ended early: " + result.get());
         }
+        if (System.nanoTime() - tasksStarted > TimeUnit.MINUTES.toNanos(5)) {
+          throw new IllegalStateException("only " + parked.getAsInt() + " of " + clients
+              + " clients were parked after 5 minutes");
+        }
         TimeUnit.MILLISECONDS.sleep(20); // polling the server's own counter; not a test
       }
       int containerThreads = server.containerThreads();

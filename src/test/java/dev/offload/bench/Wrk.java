@@ -24,7 +24,15 @@ final class Wrk {
 
   /** What one wrk run measured. */
   record Result(double requestsPerSecond, double p50Millis, double p99Millis, long requests,
-      long errors) {}
+      long errors) {
+
+    /** Two runs of the same duration: mean rate and mean percentiles, summed counts. */
+    static Result mean(Result a, Result b) {
+      return new Result((a.requestsPerSecond + b.requestsPerSecond) / 2,
+          (a.p50Millis + b.p50Millis) / 2, (a.p99Millis + b.p99Millis) / 2,
+          a.requests + b.requests, a.errors + b.errors);
+    }
+  }
 
   static boolean installed() {
     try {
