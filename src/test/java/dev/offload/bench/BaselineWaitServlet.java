@@ -82,8 +82,8 @@ public final class BaselineWaitServlet extends HttpServlet {
         resp.setContentType(contentType);
         resp.setCharacterEncoding("UTF-8");
       }
+      // Buffered, not flushed: complete() writes it without blocking this thread on the socket.
       resp.getWriter().write(body);
-      resp.getWriter().flush();
     } catch (IOException | RuntimeException e) {
       // The client went away; the benchmark counts what its clients received.
     } finally {

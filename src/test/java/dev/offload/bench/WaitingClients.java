@@ -39,13 +39,9 @@ public final class WaitingClients {
   public static void main(String[] args) throws Exception {
     int maxClients = Integer.parseInt(args[0]);
     long timeoutSeconds = Long.parseLong(args[1]);
-    HttpClient client = new HttpClient();
-    client.setMaxConnectionsPerDestination(maxClients + 100);
-    client.setMaxRequestsQueuedPerDestination(maxClients + 100);
-    client.setIdleTimeout(TimeUnit.SECONDS.toMillis(timeoutSeconds));
-    client.setConnectTimeout(30_000);
-    client.start();
-    // Started before the tasks are: JVM start-up must not eat into the tasks' running time.
+    // Started, and the client's classes loaded, before the tasks are: JVM start-up must not eat
+    // into the tasks' running time.
+    newClient(maxClients, timeoutSeconds).stop();
     System.out.println("READY");
     System.out.flush();
     BufferedReader in = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
@@ -58,10 +54,26 @@ public final class WaitingClients {
       for (String l; (l = in.readLine()) != null && !l.isBlank(); ) {
         urls.add(l.trim());
       }
-      round(client, h[0].equals("sse"), Integer.parseInt(h[1]), urls, timeoutSeconds);
+      // A fresh client per round: its connections close with it, so every round starts from
+      // none and the server holds only the current round's connections.
+      HttpClient client = newClient(maxClients, timeoutSeconds);
+      try {
+        round(client, h[0].equals("sse"), Integer.parseInt(h[1]), urls, timeoutSeconds);
+      } finally {
+        client.stop();
+      }
     }
-    client.stop();
     System.exit(0);
+  }
+
+  private static HttpClient newClient(int maxClients, long timeoutSeconds) throws Exception {
+    HttpClient client = new HttpClient();
+    client.setMaxConnectionsPerDestination(maxClients + 100);
+    client.setMaxRequestsQueuedPerDestination(maxClients + 100);
+    client.setIdleTimeout(TimeUnit.SECONDS.toMillis(timeoutSeconds));
+    client.setConnectTimeout(30_000);
+    client.start();
+    return client;
   }
 
   /** One round: {@code count} clients over {@code urls}, until each has its final answer. */

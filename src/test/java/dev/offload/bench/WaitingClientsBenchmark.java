@@ -253,7 +253,7 @@ final class WaitingClientsBenchmark {
     static Clients start(int maxClients) throws Exception {
       Process p = new ProcessBuilder(
           Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-          "-Xmx1g", "-cp", System.getProperty("java.class.path"),
+          "-Xmx3g", "-cp", System.getProperty("java.class.path"),
           WaitingClients.class.getName(), Integer.toString(maxClients), "600")
           .redirectErrorStream(true).start();
       Clients c = new Clients(p);
