@@ -59,6 +59,7 @@ public final class BenchMain {
       throw new IllegalArgumentException("--only=" + only + " selects no benchmark");
     }
     Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    long startedNanos = System.nanoTime();
     StringBuilder md = new StringBuilder();
     md.append(Machine.describe(started, command, runs));
     for (Bench b : selected) {
@@ -66,8 +67,7 @@ public final class BenchMain {
       System.out.println("[bench] " + b.key() + " done");
     }
     md.append("\nThe whole run took ")
-        .append(Math.round((Instant.now().getEpochSecond() - started.getEpochSecond()) / 60.0))
-        .append(" minutes.\n");
+        .append(fmt("%.1f", (System.nanoTime() - startedNanos) / 60e9)).append(" minutes.\n");
     write(output, md.toString(), only.equals("all") ? null : selected);
     System.out.println("[bench] figures written to " + output);
   }

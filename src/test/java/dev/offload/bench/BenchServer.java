@@ -63,6 +63,15 @@ final class BenchServer implements AutoCloseable {
     return ((QueuedThreadPool) app.server().getThreadPool()).getMaxThreads();
   }
 
+  /** Open client connections, parked requests included. */
+  int connections() {
+    int n = 0;
+    for (Connector c : app.server().getConnectors()) {
+      n += c.getConnectedEndPoints().size();
+    }
+    return n;
+  }
+
   /** Offload's engine, read from the context attribute its listener sets. */
   TaskEngine engine() {
     Object offload = app.attribute("dev.offload.web.Offload");

@@ -138,6 +138,12 @@ final class WaitingClientsBenchmark {
     int clients = sse ? s.streams() : s.polls();
     String prefix = (offload ? "offload_" : "baseline_") + (sse ? "sse_" : "poll_");
     TaskEngine engine = server.engine();
+    // The previous round's connections close when its client stops; wait until the server has
+    // let them go, so they are not counted (at most 30 s).
+    long settle = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (server.connections() > 2 && System.nanoTime() < settle) {
+      TimeUnit.MILLISECONDS.sleep(20); // polling the server's own counter; not a test
+    }
     long heapBefore = Heap.usedAfterGc();
     int threadsBefore = ManagementFactory.getThreadMXBean().getThreadCount();
 
