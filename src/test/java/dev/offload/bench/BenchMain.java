@@ -9,6 +9,7 @@ import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -60,21 +61,37 @@ public final class BenchMain {
     }
     Instant started = Instant.now().truncatedTo(ChronoUnit.SECONDS);
     long startedNanos = System.nanoTime();
-    StringBuilder md = new StringBuilder();
-    md.append(Machine.describe(started, command, runs));
+    Map<String, String> sections = new LinkedHashMap<>();
     for (Bench b : selected) {
-      md.append(section(b, runs));
+      sections.put(b.key(), open(b.key()) + section(b, runs, command) + close(b.key()));
       System.out.println("[bench] " + b.key() + " done");
     }
-    md.append("\nThe whole run took ")
-        .append(fmt("%.1f", (System.nanoTime() - startedNanos) / 60e9)).append(" minutes.\n");
-    write(output, md.toString(), only.equals("all") ? null : selected);
+    String minutes = fmt("%.1f", (System.nanoTime() - startedNanos) / 60e9);
+    if (only.equals("all")) {
+      StringBuilder md = new StringBuilder(Machine.describe(started, command, runs));
+      sections.values().forEach(md::append);
+      md.append("\nThe whole run took ").append(minutes).append(" minutes.\n");
+      writeAll(output, md.toString());
+    } else {
+      writeSections(output, sections);
+    }
     System.out.println("[bench] figures written to " + output);
   }
 
-  private static String section(Bench b, int runs) {
+  private static String open(String key) {
+    return "\n<!-- bench:" + key + " -->";
+  }
+
+  private static String close(String key) {
+    return "<!-- /bench:" + key + " -->\n";
+  }
+
+  private static String section(Bench b, int runs, String command) {
     StringBuilder s = new StringBuilder();
     s.append("\n### ").append(b.title()).append("\n\n").append(b.how()).append("\n\n");
+    s.append("Measured ").append(Instant.now().truncatedTo(ChronoUnit.SECONDS)).append(" by `")
+        .append(command).append("`, ").append(runs).append(runs == 1 ? " run" : " runs")
+        .append(", load average at start ").append(Machine.loadAverage()).append(".\n\n");
     List<Map<String, Double>> results = new ArrayList<>();
     List<String> failures = new ArrayList<>();
     for (int run = 1; run <= runs; run++) {
@@ -135,24 +152,43 @@ public final class BenchMain {
   }
 
   /** Replaces the generated part of the report, keeping the hand-written text around it. */
-  private static void write(Path output, String generated, List<Bench> partial)
-      throws IOException {
-    String old = Files.exists(output) ? Files.readString(output, StandardCharsets.UTF_8) : "";
+  private static void writeAll(Path output, String generated) throws IOException {
+    String old = read(output);
     int b = old.indexOf(BEGIN);
     int e = old.indexOf(END);
     String body = BEGIN + "\n" + generated + "\n" + END;
-    if (partial != null) {
-      body = BEGIN + "\n**Partial run** (" + partial.stream().map(Bench::key)
-          .collect(Collectors.joining(", ")) + " only): the full command writes every table.\n"
-          + generated + "\n" + END;
+    String text = b >= 0 && e > b
+        ? old.substring(0, b) + body + old.substring(e + END.length())
+        : "# Offload benchmarks\n\n" + body + "\n" + old;
+    Files.writeString(output, text, StandardCharsets.UTF_8);
+  }
+
+  /** A partial run: replaces only the sections it measured, each stamped with its own date. */
+  private static void writeSections(Path output, Map<String, String> sections)
+      throws IOException {
+    String text = read(output);
+    if (text.indexOf(BEGIN) < 0 || text.indexOf(END) < 0) {
+      writeAll(output, String.join("", sections.values()));
+      return;
     }
-    String text;
-    if (b >= 0 && e > b) {
-      text = old.substring(0, b) + body + old.substring(e + END.length());
-    } else {
-      text = "# Offload benchmarks\n\n" + body + "\n" + old;
+    for (Map.Entry<String, String> s : sections.entrySet()) {
+      String open = open(s.getKey()).substring(1);
+      String close = close(s.getKey());
+      int b = text.indexOf(open);
+      int e = text.indexOf(close);
+      String fresh = s.getValue().substring(1);
+      if (b >= 0 && e > b) {
+        text = text.substring(0, b) + fresh + text.substring(e + close.length());
+      } else {
+        int end = text.indexOf(END);
+        text = text.substring(0, end) + fresh + "\n" + text.substring(end);
+      }
     }
     Files.writeString(output, text, StandardCharsets.UTF_8);
+  }
+
+  private static String read(Path output) throws IOException {
+    return Files.exists(output) ? Files.readString(output, StandardCharsets.UTF_8) : "";
   }
 
   private static Map<String, String> parse(String[] argv) {

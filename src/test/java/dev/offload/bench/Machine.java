@@ -20,12 +20,18 @@ final class Machine {
         + "| CPUs (nproc) | " + Runtime.getRuntime().availableProcessors() + " |\n"
         + "| CPU model | " + cpuModel() + " |\n"
         + "| memory | " + memory() + " |\n"
-        + "| load average at start | " + firstLine("/proc/loadavg").orElse("?") + " |\n"
+        + "| load average at start | " + loadAverage() + " |\n"
         + "| JDK | " + System.getProperty("java.vm.name") + " "
         + System.getProperty("java.runtime.version") + " (" + System.getProperty("java.vendor")
         + ") |\n"
         + "| OS | " + System.getProperty("os.name") + " " + System.getProperty("os.version")
         + " " + System.getProperty("os.arch") + " |\n";
+  }
+
+  /** The 1, 5 and 15 minute load averages: how busy the shared machine was. */
+  static String loadAverage() {
+    return firstLine("/proc/loadavg").map(l -> String.join(" ",
+        java.util.Arrays.asList(l.split(" ")).subList(0, 3))).orElse("?");
   }
 
   private static String cpuModel() {
