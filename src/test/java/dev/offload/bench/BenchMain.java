@@ -100,8 +100,6 @@ public final class BenchMain {
         Map<String, Double> m = b.runner().run(run);
         System.out.println("[bench] " + b.key() + " run " + run + ": " + m);
         results.add(m);
-      } catch (NotMeasured e) {
-        return s.append("**Not yet measured:** ").append(e.getMessage()).append("\n").toString();
       } catch (Exception | Error e) {
         e.printStackTrace();
         failures.add("run " + run + ": " + e);
@@ -201,14 +199,5 @@ public final class BenchMain {
       m.put(a.substring(2, eq), a.substring(eq + 1));
     }
     return m;
-  }
-
-  /** A benchmark that cannot run yet (a part it measures does not exist). */
-  static final class NotMeasured extends Exception {
-    private static final long serialVersionUID = 1L;
-
-    NotMeasured(String why) {
-      super(why);
-    }
   }
 }

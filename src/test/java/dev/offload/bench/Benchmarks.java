@@ -156,13 +156,6 @@ final class Benchmarks {
             new Metric("ratio_2", "ratio Offload / db-scheduler, 2 instances", RATIO)),
         new Goal("ratio_1", 1.5, "at least 1.5× db-scheduler (1 instance; 2 instances in the "
             + "table)"),
-        run -> {
-          if (!Postgres.available()) {
-            throw new BenchMain.NotMeasured("Offload's PostgreSQL store "
-                + "(`dev.offload.store.postgres`) is not on this branch yet. The db-scheduler "
-                + "side and the harness are ready: this table fills in once it lands.");
-          }
-          return ChildJvm.run("durable", List.of("-Xmx1g"), 15);
-        });
+        run -> ChildJvm.run("durable", List.of("-Xmx1g"), 15));
   }
 }

@@ -4,10 +4,12 @@ import com.github.kagkarlsson.scheduler.Scheduler;
 import com.github.kagkarlsson.scheduler.SchedulerName;
 import com.github.kagkarlsson.scheduler.task.helper.OneTimeTask;
 import com.github.kagkarlsson.scheduler.task.helper.Tasks;
+import com.zaxxer.hikari.HikariDataSource;
 import dev.offload.engine.EngineConfig;
 import dev.offload.engine.HandlerRegistry;
 import dev.offload.engine.SubmitRequest;
 import dev.offload.engine.TaskEngine;
+import dev.offload.store.TaskStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -16,7 +18,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import javax.sql.DataSource;
 
 /**
  * Benchmark 5, the durable store: noop tasks per second end to end (submitted, claimed, run,
@@ -67,10 +68,6 @@ final class DurableStoreBenchmark {
   private static final AtomicLong DATABASES = new AtomicLong();
 
   static Map<String, Double> run(Settings s) throws Exception {
-    if (!Postgres.available()) {
-      throw new BenchMain.NotMeasured("Offload's PostgreSQL store (dev.offload.store.postgres) is "
-          + "not on this branch yet; the db-scheduler side and the harness are ready");
-    }
     Map<String, Double> m = new LinkedHashMap<>();
     try (Postgres pg = Postgres.start()) {
       for (int instances = 1; instances <= 2; instances++) {
@@ -99,10 +96,12 @@ final class DurableStoreBenchmark {
         d.lease());
     CompletionCountingStore.Ended ended = new CompletionCountingStore.Ended();
     List<TaskEngine> engines = new ArrayList<>();
+    List<TaskStore> stores = new ArrayList<>();
     try {
       for (int i = 0; i < instances; i++) {
         CompletionCountingStore store = new CompletionCountingStore(
             pg.openStore(db, s.poolSize(), config.queueCapacity()), ended);
+        stores.add(store);
         TaskEngine e = TaskEngine.builder(config, store,
             HandlerRegistry.discover(DurableStoreBenchmark.class.getClassLoader()))
             .owner("bench-offload-" + i).build();
@@ -118,7 +117,9 @@ final class DurableStoreBenchmark {
     } finally {
       for (TaskEngine e : engines) {
         e.shutdown();
-        e.storeClose();
+      }
+      for (TaskStore st : stores) {
+        st.close(); // whoever opens a store closes it, after its engine stopped
       }
     }
   }
@@ -142,11 +143,11 @@ final class DurableStoreBenchmark {
     CompletionCountingStore.Ended ended = new CompletionCountingStore.Ended();
     OneTimeTask<String> noop = Tasks.oneTime("noop", String.class)
         .execute((instance, context) -> ended.add());
-    List<DataSource> pools = new ArrayList<>();
+    List<HikariDataSource> pools = new ArrayList<>();
     List<Scheduler> schedulers = new ArrayList<>();
     try {
       for (int i = 0; i < instances; i++) {
-        DataSource ds = pg.pool(db, s.poolSize());
+        HikariDataSource ds = pg.pool(db, s.poolSize());
         pools.add(ds);
         if (i == 0) {
           Postgres.execute(ds, DB_SCHEDULER_TABLE);
@@ -173,8 +174,8 @@ final class DurableStoreBenchmark {
       for (Scheduler sc : schedulers) {
         sc.stop();
       }
-      for (DataSource ds : pools) {
-        Postgres.closePool(ds);
+      for (HikariDataSource ds : pools) {
+        ds.close();
       }
     }
   }

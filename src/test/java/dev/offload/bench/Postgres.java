@@ -1,42 +1,31 @@
 package dev.offload.bench;
 
+import com.zaxxer.hikari.HikariDataSource;
 import dev.offload.store.TaskStore;
-import java.lang.reflect.Constructor;
+import dev.offload.store.postgres.PostgresSettings;
+import dev.offload.store.postgres.PostgresTaskStore;
 import java.lang.reflect.Method;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import javax.sql.DataSource;
 
 /**
- * A real PostgreSQL for benchmark 5, and Offload's PostgreSQL store on it. Both are reached by
- * reflection: the store ({@code dev.offload.store.postgres}) and its test server ({@code
- * EmbeddedPg}, which runs the server as {@code nobody} when this JVM is root) are developed on
- * their own branch, and the harness builds and reports "not yet measured" without them.
+ * A real PostgreSQL for benchmark 5 (the PostgreSQL store's own test server, which runs it as
+ * {@code nobody} when this JVM is root; reached by reflection because it is package-private to
+ * the store's tests), and Offload's PostgreSQL store and a HikariCP pool on it.
  */
 final class Postgres implements AutoCloseable {
-  private static final String PKG = "dev.offload.store.postgres.";
+  private static final String SERVER = "dev.offload.store.postgres.EmbeddedPg";
   private final Object server;
 
   private Postgres(Object server) {
     this.server = server;
   }
 
-  static boolean available() {
-    try {
-      Class.forName(PKG + "PostgresTaskStore");
-      Class.forName(PKG + "EmbeddedPg");
-      Class.forName("com.zaxxer.hikari.HikariDataSource");
-      return true;
-    } catch (ClassNotFoundException e) {
-      return false;
-    }
-  }
-
   static Postgres start() throws Exception {
-    Method start = method(Class.forName(PKG + "EmbeddedPg"), "start");
+    Method start = method(Class.forName(SERVER), "start");
     return new Postgres(start.invoke(null));
   }
 
@@ -58,28 +47,18 @@ final class Postgres implements AutoCloseable {
 
   /** Offload's PostgreSQL store on {@code database}, with its own connection pool. */
   TaskStore openStore(String database, int poolSize, long queueCapacity) throws Exception {
-    Class<?> settingsType = Class.forName(PKG + "PostgresSettings");
-    Constructor<?> c = settingsType.getConstructor(String.class, String.class, String.class,
-        int.class, long.class, Duration.class);
-    Object settings = c.newInstance(jdbcUrl(database), user(), null, poolSize, queueCapacity,
-        Duration.ofSeconds(3));
-    Method open = Class.forName(PKG + "PostgresTaskStore").getMethod("open", settingsType);
-    return (TaskStore) open.invoke(null, settings);
+    return PostgresTaskStore.open(new PostgresSettings(jdbcUrl(database), user(), null, poolSize,
+        queueCapacity, PostgresSettings.DEFAULT_CONNECT_TIMEOUT));
   }
 
   /** A HikariCP pool like the one Offload's store uses, for the baseline. */
-  DataSource pool(String database, int size) throws Exception {
-    Class<?> type = Class.forName("com.zaxxer.hikari.HikariDataSource");
-    Object ds = type.getConstructor().newInstance();
-    type.getMethod("setJdbcUrl", String.class).invoke(ds, jdbcUrl(database));
-    type.getMethod("setUsername", String.class).invoke(ds, user());
-    type.getMethod("setMaximumPoolSize", int.class).invoke(ds, size);
-    type.getMethod("setPoolName", String.class).invoke(ds, "bench-" + database);
-    return (DataSource) ds;
-  }
-
-  static void closePool(DataSource ds) throws Exception {
-    ((AutoCloseable) ds).close();
+  HikariDataSource pool(String database, int size) throws Exception {
+    HikariDataSource ds = new HikariDataSource();
+    ds.setJdbcUrl(jdbcUrl(database));
+    ds.setUsername(user());
+    ds.setMaximumPoolSize(size);
+    ds.setPoolName("bench-" + database);
+    return ds;
   }
 
   static void execute(DataSource ds, String sql) throws SQLException {
