@@ -22,8 +22,8 @@ final class BenchServer implements AutoCloseable {
 
   /**
    * Longer than any wait of the benchmarks. Jetty's connector closes a connection after 30 s
-   * without I/O by default, parked requests included; a real deployment also needs an idle
-   * timeout above {@code offload.wait.max.seconds}.
+   * without I/O by default, and the baseline's parked requests (no async timeout, no heartbeat)
+   * were cut by it.
    */
   static final long IDLE_TIMEOUT_MILLIS = 600_000;
 
