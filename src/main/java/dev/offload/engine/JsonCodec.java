@@ -41,6 +41,19 @@ public final class JsonCodec implements AutoCloseable {
     return jsonb.fromJson(json, JsonValue.class);
   }
 
+  /**
+   * The innermost message of a JSON-B failure (Yasson wraps the parser's precise one), or
+   * {@code fallback} when there is none.
+   */
+  public static String rootMessage(Throwable e, String fallback) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    String m = t.getMessage() != null ? t.getMessage() : e.getMessage();
+    return m == null ? fallback : m;
+  }
+
   public Jsonb jsonb() {
     return jsonb;
   }

@@ -516,7 +516,8 @@ public final class TaskEngine implements AutoCloseable {
       bound = json.fromJson(input == null ? "null" : input, handler.inputType());
     } catch (JsonbException e) {
       throw new InvalidTaskException(
-          "'input' does not fit type '" + handler.type() + "': " + rootMessage(e));
+          "'input' does not fit type '" + handler.type() + "': "
+              + JsonCodec.rootMessage(e, "it cannot be bound"));
     }
     if (bound == null) {
       throw new InvalidTaskException("'input' is required for type '" + handler.type() + "'");
@@ -527,15 +528,6 @@ public final class TaskEngine implements AutoCloseable {
       throw new InvalidTaskException(
           "invalid input for type '" + handler.type() + "': " + e.getMessage());
     }
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    String m = t.getMessage() != null ? t.getMessage() : e.getMessage();
-    return m == null ? "it cannot be bound" : m;
   }
 
   private static String fingerprint(Object... parts) {
@@ -639,7 +631,8 @@ public final class TaskEngine implements AutoCloseable {
       return json.toJson(result);
     } catch (JsonbException e) {
       throw new TaskFailedException("result-not-serializable",
-          "the handler's result cannot be written as JSON: " + rootMessage(e));
+          "the handler's result cannot be written as JSON: "
+              + JsonCodec.rootMessage(e, "it cannot be written"));
     }
   }
 

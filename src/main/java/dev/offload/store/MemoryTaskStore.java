@@ -123,7 +123,7 @@ public final class MemoryTaskStore implements TaskStore {
     synchronized (lock) {
       from = bySeq.descendingMap();
       if (q.after() != null) {
-        from = from.tailMap(parseCursor(q.after()), false);
+        from = from.tailMap(q.afterSeq(), false);
       }
       List<Task> items = new ArrayList<>(Math.min(q.limit(), 1000));
       for (Entry e : from.values()) {
@@ -138,18 +138,6 @@ public final class MemoryTaskStore implements TaskStore {
         }
       }
       return new TaskPage(items, null);
-    }
-  }
-
-  private static long parseCursor(String cursor) {
-    try {
-      long seq = Long.parseLong(cursor);
-      if (seq < 0) {
-        throw new InvalidCursorException(cursor);
-      }
-      return seq;
-    } catch (NumberFormatException e) {
-      throw new InvalidCursorException(cursor);
     }
   }
 

@@ -49,7 +49,8 @@ final class SubmitReader {
     try {
       parsed = json.parse(body);
     } catch (JsonbException e) {
-      throw Problem.badRequest("the body is not valid JSON: " + rootMessage(e)).exception();
+      throw Problem.badRequest("the body is not valid JSON: "
+          + JsonCodec.rootMessage(e, "syntax error")).exception();
     }
     if (!(parsed instanceof JsonObject obj)) {
       throw Problem.badRequest("the body must be a JSON object, got "
@@ -192,13 +193,5 @@ final class SubmitReader {
     }
     return Priority.parse(wire).orElseThrow(() -> Problem.unprocessable(
         "'priority' must be one of high, normal, low; got '" + wire + "'").exception());
-  }
-
-  private static String rootMessage(Throwable e) {
-    Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t) {
-      t = t.getCause();
-    }
-    return t.getMessage() == null ? "syntax error" : t.getMessage();
   }
 }

@@ -4,7 +4,6 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.offload.store.AlreadyFinishedException;
 import dev.offload.store.IdempotencyConflictException;
-import dev.offload.store.InvalidCursorException;
 import dev.offload.store.Outcome;
 import dev.offload.store.QueueFullException;
 import dev.offload.store.StoreEvents;
@@ -204,7 +203,7 @@ public final class PostgresTaskStore implements TaskStore {
 
   @Override
   public TaskPage list(TaskQuery q) {
-    Long before = q.after() == null ? null : parseCursor(q.after());
+    Long before = q.afterSeq();
     StringBuilder sql = new StringBuilder("SELECT seq, " + TaskRows.COLUMNS
         + " FROM offload_task WHERE true");
     if (q.status() != null) {
@@ -246,18 +245,6 @@ public final class PostgresTaskStore implements TaskStore {
         return new TaskPage(items, more ? Long.toString(lastSeq) : null);
       }
     });
-  }
-
-  private static long parseCursor(String cursor) {
-    try {
-      long seq = Long.parseLong(cursor);
-      if (seq < 0) {
-        throw new InvalidCursorException(cursor);
-      }
-      return seq;
-    } catch (NumberFormatException e) {
-      throw new InvalidCursorException(cursor);
-    }
   }
 
   @Override
