@@ -64,6 +64,7 @@ final class Dispatcher {
         return next;
       }
       long seenWakeups;
+      int wanted;
       lock.lock();
       try {
         if (!open.getAsBoolean()) {
@@ -72,7 +73,8 @@ final class Dispatcher {
         if (claiming) {
           idle++;
           try {
-            changed.await();
+            // Woken when the claim leaves work for the others; else this is an idle wait.
+            changed.awaitNanos(maxIdle.toNanos());
           } finally {
             idle--;
           }
@@ -80,6 +82,7 @@ final class Dispatcher {
         }
         claiming = true;
         seenWakeups = wakeups;
+        wanted = idle + 1;
       } finally {
         lock.unlock();
       }
@@ -89,7 +92,7 @@ final class Dispatcher {
       boolean failed = false;
       Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       try {
-        batch = store.claim(owner, now, now.plus(lease), idle + 1);
+        batch = store.claim(owner, now, now.plus(lease), wanted);
         if (batch.isEmpty()) {
           due = store.nextDueAt().orElse(null);
         }
@@ -111,10 +114,13 @@ final class Dispatcher {
           claimed.addAll(batch.subList(1, batch.size()));
         }
         if (!batch.isEmpty()) {
-          // Work was found: the others take the rest or claim more. After an empty claim they
-          // keep waiting; waking them would make each claim in turn, and every empty claim
-          // wake the rest again, a busy loop of queries against the store.
-          changed.signalAll();
+          // Work was left for the others: they take the rest, or claim more after a full
+          // batch. After a short batch the queue had no more due work, and after an empty one
+          // none at all: they keep waiting. Waking them would make each claim in turn, and
+          // every empty claim wake the rest again, a busy loop of queries against the store.
+          if (batch.size() > 1 || batch.size() >= wanted) {
+            changed.signalAll();
+          }
           storeFailures = 0;
           return batch.get(0);
         }
