@@ -32,7 +32,8 @@ final class Migrations {
   private static final Logger LOG = Logger.getLogger(Migrations.class.getName());
 
   /** Every migration, in order. Add new files at the end; never edit an applied one. */
-  static final List<String> FILES = List.of("V1__create_offload_task.sql");
+  static final List<String> FILES =
+      List.of("V1__create_offload_task.sql", "V2__count_pending_tasks.sql");
 
   static final String DIRECTORY = "db/migration/";
   private static final Pattern NAME = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");

@@ -241,6 +241,16 @@ final class PgListener {
     }
   }
 
+  /** The payload announcing new work. */
+  static String workPayload(String sender) {
+    return sender + '|' + WORK;
+  }
+
+  /** What precedes the comma-separated ids of a notice without work. */
+  static String idsPayloadPrefix(String sender) {
+    return sender + '|';
+  }
+
   /** Payloads announcing {@code ids} (and new work, when {@code work}), within size limits. */
   static List<String> payloads(String sender, List<UUID> ids, boolean work) {
     List<String> out = new ArrayList<>();

@@ -24,6 +24,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -50,18 +51,22 @@ import java.util.logging.Logger;
 public final class PostgresTaskStore implements TaskStore {
   private static final Logger LOG = Logger.getLogger(PostgresTaskStore.class.getName());
 
-  /** Arbitrary, fixed: serializes the capacity check and insert of every instance. */
-  private static final long INSERT_LOCK_KEY = 0x0ff10ad_1a5e7L;
   private static final int RECLAIM_BATCH = 500;
   private static final int TRIES = 3;
 
   private static final String SELECT = "SELECT " + TaskRows.COLUMNS + " FROM offload_task";
   private static final String BY_ID = SELECT + " WHERE id = ?";
   private static final String BY_KEY = SELECT + " WHERE idempotency_key = ?";
-  private static final String LOCK_INSERTS = "SELECT pg_advisory_xact_lock(?)";
-  private static final String COUNT_PENDING_UP_TO = "SELECT count(*) FROM (SELECT 1 FROM "
-      + "offload_task WHERE status = 'pending' LIMIT ?) AS p";
-  private static final String CLAIM = "WITH due AS ("
+  private static final String NOTIFY_ONE = "pg_notify('" + PgListener.CHANNEL + "', ?)";
+  /**
+   * Inserts and announces in one statement; no row comes back for a known idempotency key. The
+   * queue's capacity is checked by a trigger (migration V2) against offload.queue_capacity,
+   * which every pooled connection sets when it opens.
+   */
+  private static final String INSERT = "WITH ins AS (" + TaskRows.INSERT
+      + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) SELECT " + NOTIFY_ONE
+      + " FROM ins";
+  private static final String CLAIM_ONLY = "WITH due AS ("
       + " SELECT id, next_attempt_at AS due_at, seq FROM offload_task"
       + " WHERE status = 'pending' AND next_attempt_at <= ?"
       + " ORDER BY priority, next_attempt_at, seq LIMIT ? FOR UPDATE SKIP LOCKED)"
@@ -70,13 +75,35 @@ public final class PostgresTaskStore implements TaskStore {
       + " next_attempt_at = NULL, expires_at = NULL, result = NULL,"
       + " lease_owner = ?, lease_until = ?"
       + " FROM due WHERE t.id = due.id RETURNING due.due_at, due.seq, " + TaskRows.columns("t");
+  /**
+   * {@link #CLAIM_ONLY} and its announcement in one statement: the notice names every claimed
+   * id (the sub-select runs once, and only when a row was claimed).
+   */
+  private static final String CLAIM = "WITH up AS (" + CLAIM_ONLY + ") SELECT up.*, (SELECT "
+      + "pg_notify('" + PgListener.CHANNEL + "', ? || string_agg(up.id::text, ',')) FROM up) "
+      + "FROM up";
   private static final String NEXT_DUE =
       "SELECT min(next_attempt_at) FROM offload_task WHERE status = 'pending'";
-  private static final String PROGRESS = "UPDATE offload_task SET progress_percent = ?,"
-      + " progress_message = ? WHERE id = ? AND status = 'running' AND attempts = ?"
-      + " AND lease_owner = ANY (?) RETURNING " + TaskRows.COLUMNS;
-  private static final String CURRENT_ATTEMPT = BY_ID + " AND status = 'running'"
-      + " AND attempts = ? AND lease_owner = ANY (?) FOR UPDATE";
+  private static final String CURRENT = " WHERE id = ? AND status = 'running' AND attempts = ?"
+      + " AND lease_owner = ANY (?)";
+  private static final String PROGRESS = "WITH up AS (UPDATE offload_task SET"
+      + " progress_percent = ?, progress_message = ?" + CURRENT + " RETURNING "
+      + TaskRows.COLUMNS + ") SELECT up.*, " + NOTIFY_ONE + " FROM up";
+  /**
+   * Ends the current attempt in one statement, from the snapshot this store claimed: the fence
+   * guarantees the row still is that snapshot but for its progress, which is kept (or cleared
+   * for a hand-back) and returned.
+   */
+  private static final String FINISH = "WITH up AS (UPDATE offload_task SET status = ?,"
+      + " attempts = ?, progress_percent = CASE WHEN ? THEN NULL ELSE progress_percent END,"
+      + " progress_message = CASE WHEN ? THEN NULL ELSE progress_message END, started_at = ?,"
+      + " finished_at = ?, next_attempt_at = ?, expires_at = ?, result = ?, error_type = ?,"
+      + " error_message = ?, lease_owner = NULL, lease_until = NULL" + CURRENT
+      + " RETURNING progress_percent, progress_message) SELECT up.*, " + NOTIFY_ONE + " FROM up";
+  /** Ends the current attempt of a task whose result is not kept (TTL 0). */
+  private static final String FINISH_FORGET = "WITH d AS (DELETE FROM offload_task" + CURRENT
+      + " RETURNING progress_percent, progress_message) SELECT d.*, " + NOTIFY_ONE + " FROM d";
+  private static final String CURRENT_ATTEMPT = SELECT + CURRENT + " FOR UPDATE";
   private static final String LOCK_BY_ID = BY_ID + " FOR UPDATE";
   private static final String DELETE = "DELETE FROM offload_task WHERE id = ?";
   private static final String RENEW = "UPDATE offload_task SET lease_until = ?"
@@ -97,6 +124,12 @@ public final class PostgresTaskStore implements TaskStore {
   private final String sender = UUID.randomUUID().toString();
   /** Owners that claimed through this store; only they may write an attempt's outcome. */
   private final Set<String> owners = ConcurrentHashMap.newKeySet();
+  /**
+   * The running snapshot of each attempt claimed here and not yet ended, so that ending it is
+   * one fenced write. Holds at most the attempts this instance runs (each claimed task is
+   * ended, canceled or reclaimed, which removes it).
+   */
+  private final Map<UUID, Task> claimedHere = new ConcurrentHashMap<>();
   private final Object lifecycle = new Object();
   // Guarded by lifecycle.
   private PgListener listener;
@@ -130,6 +163,7 @@ public final class PostgresTaskStore implements TaskStore {
     // Start even while the database is away: the migration below reports that clearly.
     hc.setInitializationFailTimeout(-1);
     hc.addDataSourceProperty("ApplicationName", "offload");
+    hc.setConnectionInitSql("SET offload.queue_capacity = " + settings.queueCapacity());
     hc.addDataSourceProperty("tcpKeepAlive", "true");
     hc.addDataSourceProperty("connectTimeout",
         Long.toString(Math.max(1, settings.connectTimeout().toSeconds())));
@@ -156,44 +190,56 @@ public final class PostgresTaskStore implements TaskStore {
     if (task.status() != TaskStatus.PENDING) {
       throw new IllegalArgumentException("only pending tasks can be inserted");
     }
-    return inTransaction("inserting task " + task.id(), c -> {
-      // One insert at a time across all instances keeps the capacity exact; it is held for
-      // a few statements only.
-      try (PreparedStatement ps = c.prepareStatement(LOCK_INSERTS)) {
-        ps.setLong(1, INSERT_LOCK_KEY);
-        ps.execute();
-      }
-      String key = task.idempotencyKey();
-      if (key != null) {
-        Optional<Task> existing = queryOne(c, BY_KEY, ps -> ps.setString(1, key));
-        if (existing.isPresent()) {
-          if (!Objects.equals(existing.get().fingerprint(), task.fingerprint())) {
-            throw new IdempotencyConflictException(key, existing.get().id());
+    String key = task.idempotencyKey();
+    for (int round = 1; ; round++) {
+      boolean created;
+      try {
+        created = call("inserting task " + task.id(), c -> {
+          try (PreparedStatement ps = c.prepareStatement(INSERT)) {
+            TaskRows.bindInsert(ps, task);
+            ps.setString(TaskRows.INSERT_PARAMETERS + 1, PgListener.workPayload(sender));
+            try (ResultSet rs = ps.executeQuery()) {
+              return rs.next();
+            }
+          } catch (SQLException e) {
+            if (SqlErrors.isQueueFull(e)) {
+              throw new QueueFullException(settings.queueCapacity());
+            }
+            if (SqlErrors.isUniqueViolation(e, "offload_task_pkey")) {
+              throw new IllegalArgumentException("task " + task.id() + " already exists", e);
+            }
+            throw e;
           }
-          return new Inserted(existing.get(), false);
-        }
+        });
+      } catch (QueueFullException full) {
+        // A replay is answered even when the queue is full.
+        return (key == null ? Optional.<Inserted>empty() : replay(task)).orElseThrow(() -> full);
       }
-      try (PreparedStatement ps = c.prepareStatement(COUNT_PENDING_UP_TO)) {
-        ps.setLong(1, settings.queueCapacity());
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          if (rs.getLong(1) >= settings.queueCapacity()) {
-            throw new QueueFullException(settings.queueCapacity());
-          }
-        }
+      if (created) {
+        return new Inserted(task, true);
       }
-      try (PreparedStatement ps = c.prepareStatement(TaskRows.INSERT)) {
-        TaskRows.bindInsert(ps, task);
-        ps.executeUpdate();
-      } catch (SQLException e) {
-        if (SqlErrors.isUniqueViolation(e, "offload_task_pkey")) {
-          throw new IllegalArgumentException("task " + task.id() + " already exists", e);
-        }
-        throw e;
+      Optional<Inserted> replay = replay(task);
+      if (replay.isPresent()) {
+        return replay.get();
       }
-      notify(c, List.of(), true);
-      return new Inserted(task, true);
-    });
+      if (round == TRIES) {
+        // The task holding the key ended and was swept between our insert and our read, again
+        // and again: only a result TTL of 0 under a storm of replays does that.
+        throw new IllegalStateException("idempotency key '" + key + "' keeps changing hands");
+      }
+    }
+  }
+
+  /** The task already stored under {@code task}'s idempotency key, if any. */
+  private Optional<Inserted> replay(Task task) {
+    String key = task.idempotencyKey();
+    Optional<Task> existing = call("reading idempotency key " + key,
+        c -> queryOne(c, BY_KEY, ps -> ps.setString(1, key)));
+    if (existing.isPresent()
+        && !Objects.equals(existing.get().fingerprint(), task.fingerprint())) {
+      throw new IdempotencyConflictException(key, existing.get().id());
+    }
+    return existing.map(t -> new Inserted(t, false));
   }
 
   @Override
@@ -254,15 +300,18 @@ public final class PostgresTaskStore implements TaskStore {
       return List.of();
     }
     owners.add(owner);
-    return inTransaction("claiming tasks", c -> {
+    // One notice names them all, and a notice holds at most IDS_PER_NOTICE ids.
+    int n = Math.min(max, PgListener.IDS_PER_NOTICE);
+    return call("claiming tasks", c -> {
       record Claimed(Task task, Instant dueAt, long seq) {}
       List<Claimed> claimed = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
         TaskRows.setInstant(ps, 1, now);
-        ps.setInt(2, max);
+        ps.setInt(2, n);
         TaskRows.setInstant(ps, 3, now);
         ps.setString(4, owner);
         TaskRows.setInstant(ps, 5, leaseUntil);
+        ps.setString(6, PgListener.idsPayloadPrefix(sender));
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             claimed.add(new Claimed(TaskRows.read(rs, 3), TaskRows.instant(rs, 1), rs.getLong(2)));
@@ -277,7 +326,9 @@ public final class PostgresTaskStore implements TaskStore {
           .thenComparing(Claimed::dueAt)
           .thenComparingLong(Claimed::seq));
       List<Task> tasks = claimed.stream().map(Claimed::task).toList();
-      notify(c, tasks.stream().map(Task::id).toList(), false);
+      for (Task t : tasks) {
+        claimedHere.put(t.id(), t);
+      }
       return tasks;
     });
   }
@@ -297,25 +348,25 @@ public final class PostgresTaskStore implements TaskStore {
 
   @Override
   public Optional<Task> progress(UUID id, int attempt, Progress progress) {
-    return inTransaction("recording progress of task " + id, c -> {
-      Optional<Task> updated;
+    return call("recording progress of task " + id, c -> {
       try (PreparedStatement ps = c.prepareStatement(PROGRESS)) {
         ps.setInt(1, progress.percent());
         ps.setString(2, progress.message());
         ps.setObject(3, id);
         ps.setInt(4, attempt);
         ps.setArray(5, ownerArray(c));
-        updated = readOne(ps);
+        ps.setString(6, PgListener.payloads(sender, List.of(id), false).get(0));
+        return readOne(ps);
       }
-      if (updated.isPresent()) {
-        notify(c, List.of(id), false);
-      }
-      return updated;
     });
   }
 
   @Override
   public Optional<Task> finish(UUID id, int attempt, Outcome outcome) {
+    Task claimed = claimedHere.remove(id);
+    if (claimed != null && claimed.attempts() == attempt) {
+      return finishClaimed(claimed, outcome);
+    }
     return inTransaction("recording the end of attempt " + attempt + " of task " + id, c -> {
       Optional<Task> current = queryOne(c, CURRENT_ATTEMPT, ps -> {
         ps.setObject(1, id);
@@ -332,6 +383,35 @@ public final class PostgresTaskStore implements TaskStore {
     });
   }
 
+  /** One round trip: the fenced write of the next state from the snapshot claimed here. */
+  private Optional<Task> finishClaimed(Task claimed, Outcome outcome) {
+    Task next = outcome.applyTo(claimed);
+    boolean forget = next.isTerminal() && next.limits().resultTtlSeconds() == 0;
+    boolean clearProgress = next.progress() == null;
+    return call("recording the end of attempt " + claimed.attempts() + " of task " + claimed.id(),
+        c -> {
+          try (PreparedStatement ps = c.prepareStatement(forget ? FINISH_FORGET : FINISH)) {
+            int i = 1;
+            if (!forget) {
+              i = TaskRows.bindFinish(ps, next, clearProgress);
+            }
+            ps.setObject(i++, claimed.id());
+            ps.setInt(i++, claimed.attempts());
+            ps.setArray(i++, ownerArray(c));
+            ps.setString(i, PgListener.payloads(sender, List.of(claimed.id()), !next.isTerminal())
+                .get(0));
+            try (ResultSet rs = ps.executeQuery()) {
+              if (!rs.next()) {
+                return Optional.empty();
+              }
+              Progress kept = TaskRows.progress(rs, 1);
+              return Optional.of(clearProgress || kept == null ? next
+                  : outcome.applyTo(claimed.withProgress(kept)));
+            }
+          }
+        });
+  }
+
   @Override
   public Optional<Task> cancel(UUID id, Instant now) {
     return inTransaction("canceling task " + id, c -> {
@@ -343,6 +423,7 @@ public final class PostgresTaskStore implements TaskStore {
         throw new AlreadyFinishedException(current.get());
       }
       Task canceled = current.get().canceled(now);
+      claimedHere.remove(id);
       write(c, canceled);
       // The instance running it hears this and interrupts the attempt.
       notify(c, List.of(id), false);
@@ -388,6 +469,7 @@ public final class PostgresTaskStore implements TaskStore {
             + " stopped renewing its lease: its instance crashed, stopped or lost the database");
         Task next = t.hasAttemptsLeft() ? t.retrying(error, now) : t.failed(error, now);
         requeued |= !next.isTerminal();
+        claimedHere.remove(t.id());
         write(c, next);
         changed.add(next);
       }

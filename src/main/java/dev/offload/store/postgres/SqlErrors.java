@@ -38,6 +38,11 @@ final class SqlErrors {
     return "40001".equals(state) || "40P01".equals(state);
   }
 
+  /** The capacity trigger of migration V2 refused an insert. */
+  static boolean isQueueFull(SQLException e) {
+    return "OF001".equals(e.getSQLState());
+  }
+
   static boolean isUniqueViolation(SQLException e, String constraint) {
     return "23505".equals(e.getSQLState())
         && e.getMessage() != null && e.getMessage().contains(constraint);

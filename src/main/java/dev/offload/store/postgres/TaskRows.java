@@ -38,6 +38,8 @@ final class TaskRows {
 
   static final String INSERT = "INSERT INTO offload_task (" + COLUMNS + ") VALUES "
       + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  /** How many parameters {@link #bindInsert} sets. */
+  static final int INSERT_PARAMETERS = 21;
 
   /** Writes the state a snapshot can change into (everything but the fixed submission). */
   static final String UPDATE_STATE = "UPDATE offload_task SET status = ?, attempts = ?, "
@@ -59,9 +61,8 @@ final class TaskRows {
     Task.Limits limits = new Task.Limits(rs.getInt(i++), rs.getLong(i++), rs.getLong(i++));
     TaskStatus status = TaskStatus.parse(rs.getString(i++)).orElseThrow();
     int attempts = rs.getInt(i++);
-    int percent = rs.getInt(i++);
-    Progress progress = rs.wasNull() ? null : new Progress(percent, rs.getString(i));
-    i++;
+    Progress progress = progress(rs, i);
+    i += 2;
     Instant createdAt = instant(rs, i++);
     Instant startedAt = instant(rs, i++);
     Instant finishedAt = instant(rs, i++);
@@ -113,6 +114,31 @@ final class TaskRows {
     ps.setString(i++, t.result());
     i = bindError(ps, i, t.error());
     ps.setObject(i, t.id());
+  }
+
+  /**
+   * Binds the state columns of PostgresTaskStore's finish statement: status, attempts, twice
+   * whether to clear the progress, then the times, result and error. Returns the next index.
+   */
+  static int bindFinish(PreparedStatement ps, Task t, boolean clearProgress)
+      throws SQLException {
+    int i = 1;
+    ps.setString(i++, t.status().wire());
+    ps.setInt(i++, t.attempts());
+    ps.setBoolean(i++, clearProgress);
+    ps.setBoolean(i++, clearProgress);
+    setInstant(ps, i++, t.startedAt());
+    setInstant(ps, i++, t.finishedAt());
+    setInstant(ps, i++, t.nextAttemptAt());
+    setInstant(ps, i++, t.expiresAt());
+    ps.setString(i++, t.result());
+    return bindError(ps, i, t.error());
+  }
+
+  /** The progress in columns {@code first} (percent) and {@code first + 1} (message). */
+  static Progress progress(ResultSet rs, int first) throws SQLException {
+    int percent = rs.getInt(first);
+    return rs.wasNull() ? null : new Progress(percent, rs.getString(first + 1));
   }
 
   private static int bindProgress(PreparedStatement ps, int i, Progress p) throws SQLException {

@@ -214,6 +214,57 @@ class PostgresTaskStoreTest {
     assertThat(stores.get(0).stats()).isEqualTo(new TaskStore.StoreStats(0, total, 0));
   }
 
+  /** The pending count kept by migration V2's triggers, and the real one. */
+  private long[] pendingCounts() throws SQLException {
+    try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
+        Statement s = c.createStatement();
+        ResultSet rs = s.executeQuery("SELECT (SELECT pending FROM offload_queue),"
+            + " (SELECT count(*) FROM offload_task WHERE status = 'pending')")) {
+      rs.next();
+      return new long[] {rs.getLong(1), rs.getLong(2)};
+    }
+  }
+
+  private void assertPendingCount(long expected) throws SQLException {
+    assertThat(pendingCounts()).containsExactly(expected, expected);
+  }
+
+  @Test
+  void thePendingCountFollowsEveryChange() throws SQLException {
+    PostgresTaskStore a = open();
+    List<Task> tasks = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      Task t = i == 5
+          ? Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+              new Task.Limits(1, 60, 0), T0, T0, null, null) // result not kept
+          : task(2);
+      tasks.add(t);
+      a.insert(t);
+    }
+    assertPendingCount(6);
+    List<Task> claimed = a.claim("a", T0, T0.plusSeconds(10), 6);
+    assertPendingCount(0);
+    a.finish(claimed.get(0).id(), 1, new Outcome.Retry(new TaskError("x", "y"), T0));
+    assertPendingCount(1);
+    a.finish(claimed.get(1).id(), 1, new Outcome.Succeeded("1", T0));
+    a.finish(claimed.get(2).id(), 1, new Outcome.HandedBack(T0));
+    assertPendingCount(2);
+    Task forgotten = claimed.stream().filter(t -> t.limits().resultTtlSeconds() == 0)
+        .findFirst().orElseThrow();
+    a.finish(forgotten.id(), 1, new Outcome.Succeeded("1", T0));
+    assertPendingCount(2);
+    a.cancel(claimed.get(0).id(), T0);
+    assertPendingCount(1);
+    assertThat(a.reclaimExpiredLeases(T0.plusSeconds(11))).hasSize(2);
+    assertPendingCount(3);
+    a.sweep(T0.plusSeconds(100_000), 100);
+    assertPendingCount(3);
+    sql("DELETE FROM offload_task WHERE id = '" + claimed.get(2).id() + "'");
+    assertPendingCount(2);
+    sql("TRUNCATE offload_task");
+    assertPendingCount(0);
+  }
+
   @Test
   void theCapacityHoldsAcrossInstancesInsertingAtOnce() throws Exception {
     PostgresTaskStore a = PostgresTaskStore.open(db.settings(50, 4));
@@ -362,7 +413,7 @@ class PostgresTaskStoreTest {
       while (rs.next()) {
         rows.add(rs.getInt(1) + " " + rs.getString(2));
       }
-      assertThat(rows).containsExactly("1 create_offload_task");
+      assertThat(rows).containsExactly("1 create_offload_task", "2 count_pending_tasks");
     }
     try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
       assertThat(Migrations.apply(c)).as("nothing left to apply").isEmpty();
