@@ -153,7 +153,13 @@ final class Benchmarks {
             new Metric("ratio_1", "ratio Offload / db-scheduler, 1 instance", RATIO),
             new Metric("offload_2_tasks_per_s", "Offload, 2 instances, tasks/s", INT),
             new Metric("dbscheduler_2_tasks_per_s", "db-scheduler, 2 instances, tasks/s", INT),
-            new Metric("ratio_2", "ratio Offload / db-scheduler, 2 instances", RATIO)),
+            new Metric("ratio_2", "ratio Offload / db-scheduler, 2 instances", RATIO),
+            new Metric("offload_1_store_calls_per_task",
+                "Offload, 1 instance, store calls per task", "%.2f"),
+            new Metric("offload_1_idle_calls_per_task",
+                "Offload, 1 instance, of which empty claims and next-due reads", "%.2f"),
+            new Metric("offload_2_store_calls_per_task",
+                "Offload, 2 instances, store calls per task", "%.2f")),
         new Goal("ratio_1", 1.5, "at least 1.5× db-scheduler (1 instance; 2 instances in the "
             + "table)"),
         run -> ChildJvm.run("durable", List.of("-Xmx1g"), 15));

@@ -26,6 +26,11 @@ final class ChildJvm {
       List<String> cmd = new ArrayList<>();
       cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       cmd.addAll(jvmArgs);
+      // For finding out where the time goes, e.g. BENCH_JVM_ARGS=-XX:StartFlightRecording=...
+      String extra = System.getenv("BENCH_JVM_ARGS");
+      if (extra != null && !extra.isBlank()) {
+        cmd.addAll(List.of(extra.trim().split("\\s+")));
+      }
       cmd.add("-cp");
       cmd.add(System.getProperty("java.class.path"));
       cmd.add(BenchChild.class.getName());

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -23,6 +24,10 @@ import java.util.concurrent.locks.ReentrantLock;
 final class CompletionCountingStore implements TaskStore {
   private final TaskStore delegate;
   private final Ended ended;
+  /** Calls into the store (each at least one round trip to a database store). */
+  final LongAdder calls = new LongAdder();
+  /** Of those, claims that found nothing, and reads of the next due time. */
+  final LongAdder idleCalls = new LongAdder();
 
   CompletionCountingStore(TaskStore delegate) {
     this(delegate, new Ended());
@@ -80,51 +85,66 @@ final class CompletionCountingStore implements TaskStore {
 
   @Override
   public Inserted insert(Task task) {
+    calls.increment();
     return delegate.insert(task);
   }
 
   @Override
   public Optional<Task> get(UUID id) {
+    calls.increment();
     return delegate.get(id);
   }
 
   @Override
   public TaskPage list(TaskQuery query) {
+    calls.increment();
     return delegate.list(query);
   }
 
   @Override
   public List<Task> claim(String owner, Instant now, Instant leaseUntil, int max) {
-    return delegate.claim(owner, now, leaseUntil, max);
+    calls.increment();
+    List<Task> claimed = delegate.claim(owner, now, leaseUntil, max);
+    if (claimed.isEmpty()) {
+      idleCalls.increment();
+    }
+    return claimed;
   }
 
   @Override
   public Optional<Instant> nextDueAt() {
+    calls.increment();
+    idleCalls.increment();
     return delegate.nextDueAt();
   }
 
   @Override
   public Optional<Task> progress(UUID id, int attempt, Progress progress) {
+    calls.increment();
     return delegate.progress(id, attempt, progress);
   }
 
   @Override
   public Optional<Task> finish(UUID id, int attempt, Outcome outcome) {
+    calls.increment();
     return count(delegate.finish(id, attempt, outcome));
   }
 
   @Override
   public Optional<Task> cancel(UUID id, Instant now) {
+    calls.increment();
     return count(delegate.cancel(id, now));
   }
 
   @Override
   public void renewLeases(String owner, Collection<UUID> running, Instant leaseUntil) {
+    calls.increment();
     delegate.renewLeases(owner, running, leaseUntil);
   }
 
   @Override
   public List<Task> reclaimExpiredLeases(Instant now) {
+    calls.increment();
     return delegate.reclaimExpiredLeases(now);
   }
 
@@ -140,11 +160,13 @@ final class CompletionCountingStore implements TaskStore {
 
   @Override
   public int sweep(Instant now, int batch) {
+    calls.increment();
     return delegate.sweep(now, batch);
   }
 
   @Override
   public StoreStats stats() {
+    calls.increment();
     return delegate.stats();
   }
 

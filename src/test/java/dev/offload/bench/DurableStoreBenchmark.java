@@ -71,11 +71,13 @@ final class DurableStoreBenchmark {
     Map<String, Double> m = new LinkedHashMap<>();
     try (Postgres pg = Postgres.start()) {
       for (int instances = 1; instances <= 2; instances++) {
-        double offload = offload(pg, s, instances);
+        Offload offload = offload(pg, s, instances);
         double dbScheduler = dbScheduler(pg, s, instances);
-        m.put("offload_" + instances + "_tasks_per_s", offload);
+        m.put("offload_" + instances + "_tasks_per_s", offload.tasksPerSecond());
         m.put("dbscheduler_" + instances + "_tasks_per_s", dbScheduler);
-        m.put("ratio_" + instances, offload / dbScheduler);
+        m.put("ratio_" + instances, offload.tasksPerSecond() / dbScheduler);
+        m.put("offload_" + instances + "_store_calls_per_task", offload.callsPerTask());
+        m.put("offload_" + instances + "_idle_calls_per_task", offload.idleCallsPerTask());
       }
     }
     return m;
@@ -87,7 +89,18 @@ final class DurableStoreBenchmark {
     return name;
   }
 
-  static double offload(Postgres pg, Settings s, int instances) throws Exception {
+  /** Offload's figures: throughput, and store calls per task (all, and idle ones). */
+  record Offload(double tasksPerSecond, double callsPerTask, double idleCallsPerTask) {}
+
+  private static long calls(List<CompletionCountingStore> stores) {
+    return stores.stream().mapToLong(st -> st.calls.sum()).sum();
+  }
+
+  private static long idleCalls(List<CompletionCountingStore> stores) {
+    return stores.stream().mapToLong(st -> st.idleCalls.sum()).sum();
+  }
+
+  static Offload offload(Postgres pg, Settings s, int instances) throws Exception {
     String db = freshDatabase(pg);
     EngineConfig d = EngineConfig.defaults();
     EngineConfig config = new EngineConfig(s.workers(), 1_000_000, d.defaultTimeout(),
@@ -96,7 +109,7 @@ final class DurableStoreBenchmark {
         d.lease());
     CompletionCountingStore.Ended ended = new CompletionCountingStore.Ended();
     List<TaskEngine> engines = new ArrayList<>();
-    List<TaskStore> stores = new ArrayList<>();
+    List<CompletionCountingStore> stores = new ArrayList<>();
     try {
       for (int i = 0; i < instances; i++) {
         CompletionCountingStore store = new CompletionCountingStore(
@@ -111,9 +124,14 @@ final class DurableStoreBenchmark {
       submit(engines, 0, s.warmup());
       await(ended, s.warmup(), "Offload warm-up");
       long t0 = System.nanoTime();
+      long callsBefore = calls(stores);
+      long idleBefore = idleCalls(stores);
       submit(engines, s.warmup(), s.tasks());
       await(ended, s.warmup() + s.tasks(), "Offload");
-      return s.tasks() / ((System.nanoTime() - t0) / 1e9);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      return new Offload(s.tasks() / seconds,
+          (double) (calls(stores) - callsBefore) / s.tasks(),
+          (double) (idleCalls(stores) - idleBefore) / s.tasks());
     } finally {
       for (TaskEngine e : engines) {
         e.shutdown();

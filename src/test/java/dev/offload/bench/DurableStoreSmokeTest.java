@@ -15,6 +15,8 @@ class DurableStoreSmokeTest {
       assertThat(m.get("offload_" + instances + "_tasks_per_s")).isPositive();
       assertThat(m.get("dbscheduler_" + instances + "_tasks_per_s")).isPositive();
       assertThat(m).containsKey("ratio_" + instances);
+      assertThat(m.get("offload_" + instances + "_store_calls_per_task"))
+          .as("at least an insert and a finish per task").isGreaterThanOrEqualTo(2.0);
     }
   }
 }
