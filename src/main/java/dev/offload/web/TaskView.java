@@ -3,16 +3,15 @@ package dev.offload.web;
 import dev.offload.engine.JsonCodec;
 import dev.offload.task.Task;
 import jakarta.json.JsonValue;
-import jakarta.json.bind.annotation.JsonbPropertyOrder;
+import jakarta.json.bind.annotation.JsonbTypeSerializer;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 
-/** A task as clients see it. Every URL in it carries the context path. */
-@JsonbPropertyOrder({
-  "id", "type", "status", "priority", "input", "progress", "attempts", "maxAttempts",
-  "timeoutSeconds", "resultTtlSeconds", "createdAt", "startedAt", "finishedAt", "nextAttemptAt",
-  "expiresAt", "result", "error", "links"
-})
+/**
+ * A task as clients see it, its fields in the order they are written ({@link
+ * TaskViewSerializer}). Every URL in it carries the context path.
+ */
+@JsonbTypeSerializer(TaskViewSerializer.class)
 public record TaskView(
     String id,
     String type,
@@ -33,23 +32,44 @@ public record TaskView(
     ErrorView error,
     Links links) {
 
-  @JsonbPropertyOrder({"percent", "message"})
+  /**
+   * Views are compared by identity: JSON-B's recursion check puts every object it writes in a
+   * hash set, and a record's own hash code would walk the whole input and result trees each time.
+   */
+  @Override
+  public boolean equals(Object o) {
+    return this == o;
+  }
+
+  @Override
+  public int hashCode() {
+    return System.identityHashCode(this);
+  }
+
   public record ProgressView(int percent, String message) {}
 
-  @JsonbPropertyOrder({"type", "message"})
   public record ErrorView(String type, String message) {}
 
-  @JsonbPropertyOrder({"self", "events"})
   public record Links(String self, String events) {}
 
   static TaskView of(Task t, String contextPath, JsonCodec json) {
+    return of(t, contextPath, json, input(t, json));
+  }
+
+  /** The task's input as a tree. */
+  static JsonValue input(Task t, JsonCodec json) {
+    return t.input() == null ? JsonValue.NULL : json.parse(t.input());
+  }
+
+  /** @param input the task's input as a tree ({@link #input}) */
+  static TaskView of(Task t, String contextPath, JsonCodec json, JsonValue input) {
     String self = TaskPaths.task(contextPath, t.id());
     return new TaskView(
         t.id().toString(),
         t.type(),
         t.status().wire(),
         t.priority().wire(),
-        t.input() == null ? JsonValue.NULL : json.parse(t.input()),
+        input,
         t.progress() == null ? null
             : new ProgressView(t.progress().percent(), t.progress().message()),
         t.attempts(),

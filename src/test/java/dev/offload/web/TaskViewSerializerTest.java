@@ -1,0 +1,72 @@
+package dev.offload.web;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.offload.engine.JsonCodec;
+import dev.offload.task.Priority;
+import dev.offload.task.Progress;
+import dev.offload.task.Task;
+import dev.offload.task.TaskError;
+import java.time.Instant;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class TaskViewSerializerTest {
+  private static final Instant T0 = Instant.parse("2026-01-02T03:04:05.678Z");
+  private static final UUID ID = UUID.fromString("0b9d3c4e-2f6a-4f7e-9a51-1c2d3e4f5a6b");
+  private final JsonCodec json = new JsonCodec();
+
+  @AfterEach
+  void close() {
+    json.close();
+  }
+
+  private Task pending() {
+    return Task.pending(ID, "noop", Priority.HIGH, "{\"a\":[1,\"x\"]}",
+        new Task.Limits(3, 60, 3600), T0, T0, null, null);
+  }
+
+  @Test
+  void aPendingTaskIsWrittenInOrderWithItsNulls() {
+    String text = json.toJson(TaskView.of(pending(), "/ctx", json));
+
+    assertThat(text).isEqualTo("{\"id\":\"" + ID + "\",\"type\":\"noop\",\"status\":\"pending\","
+        + "\"priority\":\"high\",\"input\":{\"a\":[1,\"x\"]},\"progress\":null,\"attempts\":0,"
+        + "\"maxAttempts\":3,\"timeoutSeconds\":60,\"resultTtlSeconds\":3600,"
+        + "\"createdAt\":\"2026-01-02T03:04:05.678Z\",\"startedAt\":null,\"finishedAt\":null,"
+        + "\"nextAttemptAt\":\"2026-01-02T03:04:05.678Z\",\"expiresAt\":null,\"result\":null,"
+        + "\"error\":null,\"links\":{\"self\":\"/ctx/api/tasks/" + ID + "\","
+        + "\"events\":\"/ctx/api/tasks/" + ID + "/events\"}}");
+  }
+
+  @Test
+  void progressResultAndErrorAreObjectsAndTextIsEscaped() {
+    Task running = pending().started(T0.plusSeconds(1))
+        .withProgress(new Progress(40, "step \"2\" of 5"));
+    Task done = running.succeeded("{\"ok\":true}", T0.plusSeconds(2));
+    Task failed = running.failed(new TaskError("boom", "line1\nline2 </script>"),
+        T0.plusSeconds(2));
+
+    String ok = json.toJson(TaskView.of(done, "", json));
+    String bad = json.toJson(TaskView.of(failed, "", json));
+
+    assertThat(ok).contains("\"status\":\"success\"",
+        "\"progress\":{\"percent\":40,\"message\":\"step \\\"2\\\" of 5\"}", "\"attempts\":1",
+        "\"finishedAt\":\"2026-01-02T03:04:07.678Z\"", "\"result\":{\"ok\":true},\"error\":null");
+    assertThat(bad).contains("\"status\":\"failed\"", "\"result\":null,"
+        + "\"error\":{\"type\":\"boom\",\"message\":\"line1\\nline2 </script>\"}");
+    // Both parse back as the same JSON-B document they claim to be.
+    assertThat(json.parse(ok).asJsonObject().getJsonObject("links").getString("self"))
+        .isEqualTo("/api/tasks/" + ID);
+  }
+
+  @Test
+  void aListOfViewsUsesTheSameWriter() {
+    String list = json.toJson(new TasksServlet.ListView(
+        java.util.List.of(TaskView.of(pending(), "", json)), null));
+
+    assertThat(list).startsWith("{\"items\":[{\"id\":\"" + ID + "\",\"type\":\"noop\"")
+        .endsWith("}],\"next\":null}");
+  }
+}
