@@ -15,6 +15,7 @@ import dev.offload.task.TaskContext;
 import dev.offload.task.TaskError;
 import dev.offload.task.TaskFailedException;
 import dev.offload.task.TaskHandler;
+import jakarta.json.JsonValue;
 import jakarta.json.bind.JsonbException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -349,7 +350,7 @@ public final class TaskEngine implements AutoCloseable {
     long delay = range("delaySeconds", r.delaySeconds(), 0, 0, config.maxDelay().toSeconds());
     long ttl = range("resultTtlSeconds", r.resultTtlSeconds(),
         config.defaultResultTtl().toSeconds(), 0, config.maxResultTtl().toSeconds());
-    bindAndValidate(handler, r.input());
+    bindAndValidate(handler, r.input(), r.parsedInput());
 
     Instant now = now();
     Task.Limits limits = new Task.Limits((int) attempts, timeout, ttl);
@@ -510,10 +511,12 @@ public final class TaskEngine implements AutoCloseable {
   }
 
   @SuppressWarnings("unchecked")
-  private <I> void bindAndValidate(TaskHandler<I, ?> handler, String input) {
+  private <I> void bindAndValidate(TaskHandler<I, ?> handler, String input, JsonValue parsed) {
     I bound;
     try {
-      bound = json.fromJson(input == null ? "null" : input, handler.inputType());
+      bound = parsed != null && parsed != JsonValue.NULL && handler.inputType().isInstance(parsed)
+          ? handler.inputType().cast(parsed)
+          : json.fromJson(input == null ? "null" : input, handler.inputType());
     } catch (JsonbException e) {
       throw new InvalidTaskException(
           "'input' does not fit type '" + handler.type() + "': "
@@ -521,6 +524,12 @@ public final class TaskEngine implements AutoCloseable {
     }
     if (bound == null) {
       throw new InvalidTaskException("'input' is required for type '" + handler.type() + "'");
+    }
+    if (!handler.inputType().isInstance(bound)) {
+      // JSON-B hands any JSON tree to a handler asking for one kind (an array for an object).
+      throw new InvalidTaskException("'input' does not fit type '" + handler.type() + "': got "
+          + (bound instanceof JsonValue v ? "a JSON " + v.getValueType().name().toLowerCase(
+              java.util.Locale.ROOT) : bound.getClass().getSimpleName()));
     }
     try {
       handler.validate(bound);

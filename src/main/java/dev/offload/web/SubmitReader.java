@@ -72,7 +72,8 @@ final class SubmitReader {
         integer(obj, "maxAttempts"),
         integer(obj, "delaySeconds"),
         integer(obj, "resultTtlSeconds"),
-        key);
+        key,
+        input);
   }
 
   private static void checkMediaType(String contentType) {

@@ -2,6 +2,7 @@ package dev.offload.web;
 
 import dev.offload.engine.JsonCodec;
 import dev.offload.task.Task;
+import jakarta.json.JsonValue;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,7 +17,7 @@ final class TaskJson {
   /** Snapshots remembered at most; past that the memo starts again (memory stays bounded). */
   static final int MAX_ENTRIES = 4096;
 
-  private record Entry(Task task, String contextPath, String json) {}
+  private record Entry(Task task, String contextPath, String json, JsonValue input) {}
 
   private final JsonCodec json;
   private final Map<UUID, Entry> recent = new ConcurrentHashMap<>();
@@ -26,15 +27,27 @@ final class TaskJson {
   }
 
   String of(Task task, String contextPath) {
+    return of(task, contextPath, null);
+  }
+
+  /**
+   * @param parsedInput the task's input as a tree when the caller parsed that very text (a
+   *     submission), else null. A task's input never changes, so its tree is also taken from
+   *     the previous snapshot of the task while that shares the same text.
+   */
+  String of(Task task, String contextPath, JsonValue parsedInput) {
     Entry e = recent.get(task.id());
     if (e != null && e.task == task && e.contextPath.equals(contextPath)) {
       return e.json; // the very same snapshot: snapshots are immutable
     }
-    String text = json.toJson(TaskView.of(task, contextPath, json));
+    JsonValue input = parsedInput != null ? parsedInput
+        : e != null && e.task.input() == task.input() ? e.input
+        : TaskView.input(task, json);
+    String text = json.toJson(TaskView.of(task, contextPath, json, input));
     if (recent.size() >= MAX_ENTRIES) {
       recent.clear();
     }
-    recent.put(task.id(), new Entry(task, contextPath, text));
+    recent.put(task.id(), new Entry(task, contextPath, text, input));
     return text;
   }
 }

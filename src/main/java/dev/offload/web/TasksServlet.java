@@ -8,6 +8,7 @@ import dev.offload.store.TaskQuery;
 import dev.offload.task.Task;
 import dev.offload.task.TaskStatus;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
+import jakarta.json.JsonValue;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
@@ -80,7 +81,9 @@ public final class TasksServlet extends ApiServlet {
           (r, t, ended) -> writeTask(req, r, t, t.isTerminal() ? 200 : 202));
       return;
     }
-    writeTask(req, resp, task, task.isTerminal() ? 200 : 202);
+    // The stored input is the text the reader wrote from its tree: the view takes that tree.
+    JsonValue parsed = task.input() == request.input() ? request.parsedInput() : null;
+    writeTask(req, resp, task, task.isTerminal() ? 200 : 202, parsed);
   }
 
   private void list(HttpServletRequest req, HttpServletResponse resp) throws IOException {
@@ -124,13 +127,18 @@ public final class TasksServlet extends ApiServlet {
 
   private void writeTask(HttpServletRequest req, HttpServletResponse resp, Task task, int status)
       throws IOException {
+    writeTask(req, resp, task, status, null);
+  }
+
+  private void writeTask(HttpServletRequest req, HttpServletResponse resp, Task task, int status,
+      JsonValue parsedInput) throws IOException {
     if (status == 202 || req.getMethod().equals("POST")) {
       resp.setHeader("Location", TaskPaths.task(req.getContextPath(), task.id()));
     }
     if (status == 202) {
       resp.setHeader("Retry-After", "1");
     }
-    write(resp, status, JSON, offload.views().of(task, req.getContextPath()));
+    write(resp, status, JSON, offload.views().of(task, req.getContextPath(), parsedInput));
   }
 
   /** {@code Prefer: wait=N} (RFC 7240), capped by the configured maximum; 0 when absent. */

@@ -8,8 +8,10 @@ import dev.offload.store.AlreadyFinishedException;
 import dev.offload.store.IdempotencyConflictException;
 import dev.offload.store.MemoryTaskStore;
 import dev.offload.store.QueueFullException;
+import dev.offload.task.InvalidInputException;
 import dev.offload.task.Priority;
 import dev.offload.task.Task;
+import dev.offload.task.TaskContext;
 import dev.offload.task.TaskError;
 import dev.offload.task.TaskHandler;
 import dev.offload.task.TaskStatus;
@@ -18,6 +20,8 @@ import dev.offload.testing.TestHandlers;
 import dev.offload.testing.TestHandlers.Gate;
 import dev.offload.testing.TestHandlers.Simple;
 import dev.offload.testing.TestHandlers.Stubborn;
+import jakarta.json.Json;
+import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -58,7 +62,46 @@ class TaskEngineTest {
         }
         return "ok after " + (failures.get() - 1);
       }),
-      new Simple("overflow", k -> String.valueOf(recurse(0))));
+      new Simple("overflow", k -> String.valueOf(recurse(0))),
+      new TreeHandler());
+
+  /** Takes its input as a JSON tree and remembers what validate was given. */
+  private final class TreeHandler implements TaskHandler<JsonObject, String> {
+    @Override
+    public String type() {
+      return "tree";
+    }
+
+    @Override
+    public String description() {
+      return "takes a JSON object with n";
+    }
+
+    @Override
+    public Class<JsonObject> inputType() {
+      return JsonObject.class;
+    }
+
+    @Override
+    public JsonObject example() {
+      return Json.createObjectBuilder().add("n", 1).build();
+    }
+
+    @Override
+    public void validate(JsonObject input) throws InvalidInputException {
+      validated.add(input);
+      if (!input.containsKey("n")) {
+        throw new InvalidInputException("'n' is required");
+      }
+    }
+
+    @Override
+    public String run(JsonObject input, TaskContext context) {
+      return "n=" + input.get("n");
+    }
+  }
+
+  private final List<JsonObject> validated = new CopyOnWriteArrayList<>();
 
   private static int recurse(int n) {
     return recurse(n + 1) + 1;
@@ -89,6 +132,27 @@ class TaskEngineTest {
   void stop() {
     stubborn.letGo.countDown();
     engines.forEach(TaskEngine::shutdown);
+  }
+
+  @Test
+  void aTreeInputParsedByTheCallerIsValidatedAsItIsAndTheTextIsRun() {
+    TaskEngine e = engine(1);
+    JsonObject tree = Json.createObjectBuilder().add("n", 7).build();
+    Submission s = e.submit(new SubmitRequest("tree", "{\"n\":7}", null, null, null, null, null,
+        null, tree));
+
+    assertThat(validated).hasSize(1);
+    assertThat(validated.get(0)).as("no second parse").isSameAs(tree);
+    assertThat(awaitStatus(e, s.task().id(), TaskStatus.SUCCESS).result()).isEqualTo("\"n=7\"");
+
+    JsonObject bad = Json.createObjectBuilder().add("m", 1).build();
+    assertThatThrownBy(() -> e.submit(new SubmitRequest("tree", "{\"m\":1}", null, null, null,
+        null, null, null, bad))).isInstanceOf(InvalidTaskException.class)
+        .hasMessageContaining("'n' is required");
+    // A tree of another type than the handler's is not taken: the text is bound as usual.
+    assertThatThrownBy(() -> e.submit(new SubmitRequest("tree", "[1]", null, null, null, null,
+        null, null, Json.createArrayBuilder().add(1).build())))
+        .isInstanceOf(InvalidTaskException.class).hasMessageContaining("does not fit type 'tree'");
   }
 
   private static SubmitRequest req(String type, String key) {
