@@ -82,6 +82,8 @@ final class Benchmarks {
             who + " " + what + ": heap per waiting client, bytes", INT));
         metrics.add(new Metric(p + "delay_p50_ms", who + " " + what + ": end → answer p50", MS));
         metrics.add(new Metric(p + "delay_p99_ms", who + " " + what + ": end → answer p99", MS));
+        metrics.add(new Metric(p + "span_ms",
+            who + " " + what + ": first task end → last answer", MS));
       }
     }
     return new Bench("waiting", "3. Waiting clients",
@@ -92,7 +94,8 @@ final class Benchmarks {
             + "are Jetty `HttpClient`s in a second JVM, so the server's heap and threads are its "
             + "own. Baseline in the same container and run: `BaselineWaitServlet`, bare "
             + "`AsyncContext`s parked in a map and answered from the thread that ends their "
-            + "\"task\" (it sends one first event on a stream; Offload also sends 20 progress "
+            + "\"task\", one thread per task, all released at once as Offload's tasks end "
+            + "together (it sends one first event on a stream; Offload also sends 20 progress "
             + "events). Heap per client: heap after full GCs with all parked minus before, "
             + "divided. Delay: the client's receipt time of the final answer minus the task's "
             + "`finishedAt` (millisecond precision, same clock). Container threads: the Jetty "

@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.eclipse.jetty.client.HttpClient;
@@ -79,7 +80,8 @@ public final class WaitingClients {
   /** One round: {@code count} clients over {@code urls}, until each has its final answer. */
   private static void round(HttpClient client, boolean sse, int count, List<String> urls,
       long timeoutSeconds) throws InterruptedException {
-    long[] delayMicros = new long[count];
+    Delays delays = new Delays(count);
+    long[] delayMicros = delays.micros();
     AtomicInteger answered = new AtomicInteger();
     AtomicInteger failed = new AtomicInteger();
     CountDownLatch done = new CountDownLatch(count);
@@ -91,9 +93,9 @@ public final class WaitingClients {
           .onRequestSuccess(req -> sending.release())
           .onRequestFailure((req, x) -> sending.release());
       if (sse) {
-        sendStream(r, delayMicros, answered, failed, done);
+        sendStream(r, delays, answered, failed, done);
       } else {
-        sendPoll(r, delayMicros, answered, failed, done);
+        sendPoll(r, delays, answered, failed, done);
       }
     }
     sending.acquire(IN_FLIGHT);
@@ -102,14 +104,15 @@ public final class WaitingClients {
     boolean all = done.await(timeoutSeconds, TimeUnit.SECONDS);
     int n = answered.get();
     System.out.printf(java.util.Locale.ROOT,
-        "RESULT answered=%d failed=%d missing=%d p50=%.3f p99=%.3f max=%.3f%n", n, failed.get(),
-        all ? 0 : done.getCount(), Stats.percentile(delayMicros, n, 50) / 1000.0,
+        "RESULT answered=%d failed=%d missing=%d p50=%.3f p99=%.3f max=%.3f span=%.3f%n", n,
+        failed.get(), all ? 0 : done.getCount(), Stats.percentile(delayMicros, n, 50) / 1000.0,
         Stats.percentile(delayMicros, n, 99) / 1000.0,
-        Stats.percentile(delayMicros, n, 100) / 1000.0);
+        Stats.percentile(delayMicros, n, 100) / 1000.0,
+        n == 0 ? Double.NaN : (delays.lastReceipt().get() - delays.firstEnd().get()) / 1000.0);
     System.out.flush();
   }
 
-  private static void sendPoll(Request r, long[] delays, AtomicInteger answered,
+  private static void sendPoll(Request r, Delays delays, AtomicInteger answered,
       AtomicInteger failed, CountDownLatch done) {
     r.send(new org.eclipse.jetty.client.BufferingResponseListener(64 * 1024) {
       @Override
@@ -129,7 +132,7 @@ public final class WaitingClients {
     });
   }
 
-  private static void sendStream(Request r, long[] delays, AtomicInteger answered,
+  private static void sendStream(Request r, Delays delays, AtomicInteger answered,
       AtomicInteger failed, CountDownLatch done) {
     StringBuilder text = new StringBuilder();
     boolean[] seen = new boolean[1];
@@ -154,7 +157,20 @@ public final class WaitingClients {
     });
   }
 
-  private static void record(String body, Instant receipt, long[] delays, AtomicInteger answered,
+  /**
+   * A round's delays, and its earliest task end and latest answer (epoch microseconds).
+   */
+  private record Delays(long[] micros, AtomicLong firstEnd, AtomicLong lastReceipt) {
+    Delays(int count) {
+      this(new long[count], new AtomicLong(Long.MAX_VALUE), new AtomicLong(Long.MIN_VALUE));
+    }
+  }
+
+  private static long epochMicros(Instant i) {
+    return TimeUnit.SECONDS.toMicros(i.getEpochSecond()) + i.getNano() / 1_000;
+  }
+
+  private static void record(String body, Instant receipt, Delays delays, AtomicInteger answered,
       AtomicInteger failed) {
     Matcher m = FINISHED_AT.matcher(body);
     if (!m.find()) {
@@ -164,9 +180,11 @@ public final class WaitingClients {
     Instant finished = Instant.parse(m.group(1));
     long micros = TimeUnit.SECONDS.toMicros(receipt.getEpochSecond() - finished.getEpochSecond())
         + (receipt.getNano() - finished.getNano()) / 1_000;
+    delays.firstEnd().accumulateAndGet(epochMicros(finished), Math::min);
+    delays.lastReceipt().accumulateAndGet(epochMicros(receipt), Math::max);
     int slot = answered.getAndIncrement();
     synchronized (delays) {
-      delays[slot] = micros;
+      delays.micros()[slot] = micros;
     }
   }
 }

@@ -20,6 +20,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -40,7 +41,7 @@ final class WaitingClientsBenchmark {
   private static final Pattern ID = Pattern.compile("\"id\":\"([0-9a-f-]{36})\"");
   private static final Pattern RESULT = Pattern.compile(
       "RESULT answered=(\\d+) failed=(\\d+) missing=(\\d+) p50=([0-9.NaN]+) p99=([0-9.NaN]+) "
-          + "max=([0-9.NaN]+)");
+          + "max=([0-9.NaN]+) span=([0-9.NaN]+)");
 
   private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -190,7 +191,7 @@ final class WaitingClientsBenchmark {
             + " ms may have ended before the heap was measured");
       }
       if (!offload) {
-        keys.forEach(server.waits()::end);
+        endAtOnce(server, keys);
       }
       String line = result.get(sleepMillis / 1000 + 120, TimeUnit.SECONDS);
       Matcher r = RESULT.matcher(line);
@@ -211,6 +212,7 @@ final class WaitingClientsBenchmark {
       m.put(prefix + "delay_p50_ms", Double.parseDouble(r.group(4)));
       m.put(prefix + "delay_p99_ms", Double.parseDouble(r.group(5)));
       m.put(prefix + "delay_max_ms", Double.parseDouble(r.group(6)));
+      m.put(prefix + "span_ms", Double.parseDouble(r.group(7)));
     } finally {
       peak.finish();
       // A failed phase still lets its round end (the tasks end), so the next one starts clean.
@@ -342,6 +344,32 @@ final class WaitingClientsBenchmark {
       interrupt();
       join();
       return peak.accumulateAndGet(count.getAsInt(), Math::max);
+    }
+  }
+
+  /**
+   * Ends the baseline's "tasks" as Offload's end: each on its own thread, all at once (Offload's
+   * tasks, started together with one worker each, end within a few milliseconds of each other).
+   */
+  private static void endAtOnce(BenchServer server, List<String> keys)
+      throws InterruptedException {
+    CountDownLatch go = new CountDownLatch(1);
+    List<Thread> enders = new ArrayList<>();
+    for (String key : keys) {
+      Thread t = new Thread(() -> {
+        try {
+          go.await();
+          server.waits().end(key);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "baseline-end-" + key);
+      t.start();
+      enders.add(t);
+    }
+    go.countDown();
+    for (Thread t : enders) {
+      t.join(TimeUnit.MINUTES.toMillis(1));
     }
   }
 }
