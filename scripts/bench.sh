@@ -5,18 +5,24 @@
 #   scripts/bench.sh                     # all five, 3 runs each (about 10-15 minutes)
 #   scripts/bench.sh --runs=5            # more runs
 #   scripts/bench.sh --only=engine,http  # some of: http, engine, waiting, memory, durable
+#   scripts/bench.sh --output=/tmp/b.md  # write the tables there instead of BENCHMARKS.md
+#   BENCH_JVM_ARGS="-XX:StartFlightRecording=filename=/tmp/b.jfr,settings=profile" \
+#     scripts/bench.sh --only=durable --runs=1 --output=/tmp/b.md   # profile with JFR
 #
 # Needs Java 17, Maven and wrk (installed here with apt-get when run as root).
 set -euo pipefail
+here="$PWD"
 cd "$(dirname "$0")/.."
 
 runs=3
 only=all
+output="$PWD/BENCHMARKS.md"
 for arg in "$@"; do
   case "$arg" in
     --runs=*) runs="${arg#--runs=}" ;;
     --only=*) only="${arg#--only=}" ;;
-    *) echo "unknown argument: $arg (use --runs=N, --only=a,b)" >&2; exit 2 ;;
+    --output=*) output="$(cd "$here" && realpath -m "${arg#--output=}")" ;;
+    *) echo "unknown argument: $arg (use --runs=N, --only=a,b, --output=FILE)" >&2; exit 2 ;;
   esac
 done
 
@@ -45,4 +51,5 @@ fi
 command="scripts/bench.sh"
 [ $# -gt 0 ] && command="scripts/bench.sh $*"
 exec mvn -B -q -Pbench -DskipTests \
-  -Dbench.runs="$runs" -Dbench.only="$only" -Dbench.command="$command" verify
+  -Dbench.runs="$runs" -Dbench.only="$only" -Dbench.output="$output" \
+  -Dbench.command="$command" verify
