@@ -6,6 +6,9 @@ CREATE TABLE offload_queue (
   only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
   pending  bigint  NOT NULL
 );
+-- Instances still running the previous version keep writing during an upgrade: hold their writes
+-- until this commits, so that no change falls between the count and the triggers.
+LOCK TABLE offload_task IN SHARE MODE;
 INSERT INTO offload_queue (pending) SELECT count(*) FROM offload_task WHERE status = 'pending';
 
 -- Fires only for rows that enter or leave the pending status (a finished attempt, a progress

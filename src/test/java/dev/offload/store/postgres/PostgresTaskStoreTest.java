@@ -431,6 +431,29 @@ class PostgresTaskStoreTest {
   }
 
   @Test
+  void upgradingADatabaseWithPendingTasksCountsThem() throws SQLException {
+    PostgresTaskStore a = open();
+    for (int i = 0; i < 4; i++) {
+      a.insert(task(1));
+    }
+    a.claim("a", T0, T0.plusSeconds(10), 1);
+    a.close();
+    // Back to a database of version 1, with 3 pending tasks and 1 running.
+    sql("DROP TRIGGER offload_queue_insert ON offload_task;"
+        + " DROP TRIGGER offload_queue_update ON offload_task;"
+        + " DROP TRIGGER offload_queue_delete ON offload_task;"
+        + " DROP TRIGGER offload_queue_truncate ON offload_task;"
+        + " DROP FUNCTION offload_queue_count(); DROP TABLE offload_queue;"
+        + " DELETE FROM offload_schema_version WHERE version = 2");
+
+    PostgresTaskStore upgraded = open();
+
+    assertPendingCount(3);
+    upgraded.insert(task(1));
+    assertPendingCount(4);
+  }
+
+  @Test
   void anAppliedMigrationThatChangedIsRefused() throws SQLException {
     open();
     sql("UPDATE offload_schema_version SET checksum = 'edited' WHERE version = 1");
