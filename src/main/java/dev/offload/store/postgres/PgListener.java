@@ -243,7 +243,7 @@ final class PgListener {
 
   /** The payload announcing new work. */
   static String workPayload(String sender) {
-    return sender + '|' + WORK;
+    return idsPayloadPrefix(sender) + WORK;
   }
 
   /** What precedes the comma-separated ids of a notice without work. */
@@ -254,7 +254,7 @@ final class PgListener {
   /** Payloads announcing {@code ids} (and new work, when {@code work}), within size limits. */
   static List<String> payloads(String sender, List<UUID> ids, boolean work) {
     List<String> out = new ArrayList<>();
-    StringBuilder b = new StringBuilder(sender).append('|');
+    StringBuilder b = new StringBuilder(idsPayloadPrefix(sender));
     int inThis = 0;
     if (work) {
       b.append(WORK);
@@ -263,7 +263,7 @@ final class PgListener {
     for (UUID id : ids) {
       if (inThis == IDS_PER_NOTICE) {
         out.add(b.toString());
-        b = new StringBuilder(sender).append('|');
+        b = new StringBuilder(idsPayloadPrefix(sender));
         inThis = 0;
       }
       if (inThis > 0) {

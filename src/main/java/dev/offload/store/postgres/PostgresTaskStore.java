@@ -103,7 +103,7 @@ public final class PostgresTaskStore implements TaskStore {
   /** Ends the current attempt of a task whose result is not kept (TTL 0). */
   private static final String FINISH_FORGET = "WITH d AS (DELETE FROM offload_task" + CURRENT
       + " RETURNING progress_percent, progress_message) SELECT d.*, " + NOTIFY_ONE + " FROM d";
-  private static final String CURRENT_ATTEMPT = SELECT + CURRENT + " FOR UPDATE";
+  private static final String CURRENT_ATTEMPT = SELECT + CURRENT;
   private static final String LOCK_BY_ID = BY_ID + " FOR UPDATE";
   private static final String DELETE = "DELETE FROM offload_task WHERE id = ?";
   private static final String RENEW = "UPDATE offload_task SET lease_until = ?"
@@ -364,26 +364,23 @@ public final class PostgresTaskStore implements TaskStore {
   @Override
   public Optional<Task> finish(UUID id, int attempt, Outcome outcome) {
     Task claimed = claimedHere.remove(id);
-    if (claimed != null && claimed.attempts() == attempt) {
-      return finishClaimed(claimed, outcome);
-    }
-    return inTransaction("recording the end of attempt " + attempt + " of task " + id, c -> {
-      Optional<Task> current = queryOne(c, CURRENT_ATTEMPT, ps -> {
-        ps.setObject(1, id);
-        ps.setInt(2, attempt);
-        ps.setArray(3, ownerArray(c));
-      });
-      if (current.isEmpty()) {
+    if (claimed == null || claimed.attempts() != attempt) {
+      // Not claimed through this store object (or long ago): read the attempt first. The
+      // fenced write below changes nothing if it ended meanwhile.
+      claimed = call("reading attempt " + attempt + " of task " + id,
+          c -> queryOne(c, CURRENT_ATTEMPT, ps -> {
+            ps.setObject(1, id);
+            ps.setInt(2, attempt);
+            ps.setArray(3, ownerArray(c));
+          })).orElse(null);
+      if (claimed == null) {
         return Optional.empty();
       }
-      Task next = outcome.applyTo(current.get());
-      write(c, next);
-      notify(c, List.of(id), !next.isTerminal());
-      return Optional.of(next);
-    });
+    }
+    return finishClaimed(claimed, outcome);
   }
 
-  /** One round trip: the fenced write of the next state from the snapshot claimed here. */
+  /** One round trip: the fenced write of the next state from the attempt's running snapshot. */
   private Optional<Task> finishClaimed(Task claimed, Outcome outcome) {
     Task next = outcome.applyTo(claimed);
     boolean forget = next.isTerminal() && next.limits().resultTtlSeconds() == 0;

@@ -107,12 +107,7 @@ final class TaskRows {
     ps.setString(i++, t.status().wire());
     ps.setInt(i++, t.attempts());
     i = bindProgress(ps, i, t.progress());
-    setInstant(ps, i++, t.startedAt());
-    setInstant(ps, i++, t.finishedAt());
-    setInstant(ps, i++, t.nextAttemptAt());
-    setInstant(ps, i++, t.expiresAt());
-    ps.setString(i++, t.result());
-    i = bindError(ps, i, t.error());
+    i = bindEnd(ps, i, t);
     ps.setObject(i, t.id());
   }
 
@@ -127,6 +122,11 @@ final class TaskRows {
     ps.setInt(i++, t.attempts());
     ps.setBoolean(i++, clearProgress);
     ps.setBoolean(i++, clearProgress);
+    return bindEnd(ps, i, t);
+  }
+
+  /** The times, result and error of a state, from {@code i}; returns the next index. */
+  private static int bindEnd(PreparedStatement ps, int i, Task t) throws SQLException {
     setInstant(ps, i++, t.startedAt());
     setInstant(ps, i++, t.finishedAt());
     setInstant(ps, i++, t.nextAttemptAt());
