@@ -6,6 +6,7 @@ package dev.offload.engine;
  * @param pendingBytes bytes of input of the pending tasks
  * @param retainedBytes bytes of input and result of the finished tasks kept
  * @param pendingOwners owners with pending tasks
+ * @param limits what the store holds at most
  */
 public record Health(
     String status,
@@ -18,7 +19,11 @@ public record Health(
     long retained,
     long pendingBytes,
     long retainedBytes,
-    long pendingOwners) {
+    long pendingOwners,
+    Limits limits) {
+
+  /** The store's pending limits, shown next to the counts. */
+  public record Limits(long queueBytes, long ownerTasks, long ownerBytes) {}
 
   public static final String UP = "up";
   public static final String SHUTTING_DOWN = "shutting_down";

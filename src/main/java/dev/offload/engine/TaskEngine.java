@@ -2,6 +2,7 @@ package dev.offload.engine;
 
 import dev.offload.store.Outcome;
 import dev.offload.store.StoreEvents;
+import dev.offload.store.StoreLimits;
 import dev.offload.store.TaskStore;
 import dev.offload.store.TaskStore.Inserted;
 import dev.offload.store.TaskStore.OwnerStats;
@@ -340,13 +341,15 @@ public final class TaskEngine implements AutoCloseable {
   public Health health() {
     String status = state == State.RUNNING ? Health.UP : Health.SHUTTING_DOWN;
     StoreStats stats = safeStats();
+    StoreLimits l = store.limits();
+    Health.Limits limits = new Health.Limits(l.queueBytes(), l.ownerTasks(), l.ownerBytes());
     if (stats == null) {
       return new Health(Health.STORE_UNAVAILABLE, store.name(), attempts.busy(),
-          config.workers(), -1, config.queueCapacity(), attempts.busy(), -1, -1, -1, -1);
+          config.workers(), -1, config.queueCapacity(), attempts.busy(), -1, -1, -1, -1, limits);
     }
     return new Health(status, store.name(), attempts.busy(), config.workers(), stats.pending(),
         config.queueCapacity(), stats.running(), stats.finished(), stats.pendingBytes(),
-        stats.retainedBytes(), stats.pendingOwners());
+        stats.retainedBytes(), stats.pendingOwners(), limits);
   }
 
   /** One owner's pending tasks and bytes, when the store keeps them at hand. */

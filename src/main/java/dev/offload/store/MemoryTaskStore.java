@@ -364,6 +364,11 @@ public final class MemoryTaskStore implements TaskStore {
   }
 
   @Override
+  public StoreLimits limits() {
+    return limits;
+  }
+
+  @Override
   public String name() {
     return "memory";
   }

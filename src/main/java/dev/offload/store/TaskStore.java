@@ -108,6 +108,9 @@ public interface TaskStore extends AutoCloseable {
     return Optional.empty();
   }
 
+  /** What this store holds at most. */
+  StoreLimits limits();
+
   /** A short name shown by health: {@code memory}, {@code postgres}. */
   String name();
 

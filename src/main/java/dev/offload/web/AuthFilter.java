@@ -148,8 +148,12 @@ public final class AuthFilter extends HttpFilter {
       }
       throw unauthorized("authentication is required and failed", null);
     }
-    if (!resp.isCommitted() && resp.getStatus() < 400) {
-      throw unauthorized("authentication is required", null);
+    if (!resp.isCommitted()) {
+      // The container set its challenge (status, WWW-Authenticate) but wrote no body: the
+      // client still gets a problem, with the container's headers.
+      int status = resp.getStatus() >= 400 ? resp.getStatus() : 401;
+      ApiServlet.writeProblem(req, resp, Problem.of(status, status == 401 ? "Unauthorized"
+          : "Forbidden", "authentication is required").exception());
     }
     return false;
   }

@@ -60,9 +60,8 @@ public final class HealthServlet extends ApiServlet {
       writeJson(req, resp, code, new StatusView(h.status()));
       return;
     }
-    OffloadConfig config = offload.config();
-    var limits = config.store().limits();
-    var web = config.web();
+    Health.Limits limits = h.limits();
+    OffloadConfig.WebConfig web = offload.config().web();
     HealthView view = new HealthView(h.status(), h.store(),
         new Workers(h.workersBusy(), h.workersTotal()),
         new Queue(h.queueDepth(), h.queueCapacity(), h.pendingBytes(), limits.queueBytes()),

@@ -172,6 +172,11 @@ final class CompletionCountingStore implements TaskStore {
   }
 
   @Override
+  public dev.offload.store.StoreLimits limits() {
+    return delegate.limits();
+  }
+
+  @Override
   public String name() {
     return delegate.name();
   }

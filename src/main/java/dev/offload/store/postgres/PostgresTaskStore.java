@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import dev.offload.store.Outcome;
 import dev.offload.store.StoreEvents;
+import dev.offload.store.StoreLimits;
 import dev.offload.store.TaskStore;
 import dev.offload.task.AlreadyFinishedException;
 import dev.offload.task.IdempotencyConflictException;
@@ -538,6 +539,11 @@ public final class PostgresTaskStore implements TaskStore {
   @Override
   public boolean durable() {
     return true;
+  }
+
+  @Override
+  public StoreLimits limits() {
+    return StoreLimits.of(settings.queueCapacity(), Long.MAX_VALUE);
   }
 
   @Override
