@@ -148,13 +148,7 @@ public final class AuthFilter extends HttpFilter {
       }
       throw unauthorized("authentication is required and failed", null);
     }
-    if (!resp.isCommitted()) {
-      // The container set its challenge (status, WWW-Authenticate) but wrote no body: the
-      // client still gets a problem, with the container's headers.
-      int status = resp.getStatus() >= 400 ? resp.getStatus() : 401;
-      ApiServlet.writeProblem(req, resp, Problem.of(status, status == 401 ? "Unauthorized"
-          : "Forbidden", "authentication is required").exception());
-    }
+    challenged(req, resp);
     return false;
   }
 
@@ -164,13 +158,27 @@ public final class AuthFilter extends HttpFilter {
         && req.getUserPrincipal() == null) {
       try {
         if (!req.authenticate(resp)) {
-          return; // the browser asks for credentials and comes back with them
+          challenged(req, resp); // the browser asks for credentials and comes back with them
+          return;
         }
       } catch (ServletException e) {
         LOG.log(Level.FINE, "no container login for the status page", e);
       }
     }
     chain.doFilter(req, resp);
+  }
+
+  /**
+   * After the container's login declined: some containers (Jetty 12.1.8) set the challenge
+   * header and leave the rest of the response to the caller; it becomes a 401 problem with the
+   * container's headers. A response the container completed is left alone.
+   */
+  private static void challenged(HttpServletRequest req, HttpServletResponse resp)
+      throws IOException {
+    if (!resp.isCommitted()) {
+      ApiServlet.writeProblem(req, resp, Problem.of(401, "Unauthorized",
+          "authentication is required").exception());
+    }
   }
 
   private static ProblemException unauthorized(String detail, String challenge) {
