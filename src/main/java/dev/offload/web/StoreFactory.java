@@ -13,8 +13,7 @@ final class StoreFactory {
     return switch (store.kind()) {
       case "memory" -> new MemoryTaskStore(store.limits());
       case "postgres" -> PostgresTaskStore.open(new PostgresSettings(store.jdbcUrl(),
-          store.jdbcUser(), store.jdbcPassword(), store.jdbcPoolSize(),
-          store.limits().queueTasks()));
+          store.jdbcUser(), store.jdbcPassword(), store.jdbcPoolSize(), store.limits()));
       default -> throw new OffloadConfig.InvalidConfigException(
           "invalid setting offload.store: '" + store.kind() + "' is not available in this build");
     };

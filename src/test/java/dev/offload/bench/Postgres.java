@@ -1,6 +1,7 @@
 package dev.offload.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
+import dev.offload.store.StoreLimits;
 import dev.offload.store.TaskStore;
 import dev.offload.store.postgres.PostgresSettings;
 import dev.offload.store.postgres.PostgresTaskStore;
@@ -48,7 +49,7 @@ final class Postgres implements AutoCloseable {
   /** Offload's PostgreSQL store on {@code database}, with its own connection pool. */
   TaskStore openStore(String database, int poolSize, long queueCapacity) throws Exception {
     return PostgresTaskStore.open(new PostgresSettings(jdbcUrl(database), user(), null, poolSize,
-        queueCapacity, PostgresSettings.DEFAULT_CONNECT_TIMEOUT));
+        StoreLimits.of(queueCapacity, Long.MAX_VALUE), PostgresSettings.DEFAULT_CONNECT_TIMEOUT));
   }
 
   /** A HikariCP pool like the one Offload's store uses, for the baseline. */

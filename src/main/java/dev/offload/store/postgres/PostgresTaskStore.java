@@ -67,24 +67,9 @@ public final class PostgresTaskStore implements TaskStore {
   private static final String INSERT = "WITH ins AS (" + TaskRows.INSERT
       + " ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
       + " RETURNING id) SELECT " + NOTIFY_ONE + " FROM ins";
-  private static final String CLAIM_ONLY = "WITH due AS ("
-      + " SELECT id, next_attempt_at AS due_at, seq FROM offload_task"
-      + " WHERE status = 'pending' AND next_attempt_at <= ? AND (? OR type = ANY (?))"
-      + " ORDER BY priority, next_attempt_at, seq LIMIT ? FOR UPDATE SKIP LOCKED)"
-      + " UPDATE offload_task t SET status = 'running', attempts = t.attempts + 1,"
-      + " progress_percent = NULL, progress_message = NULL, started_at = ?, finished_at = NULL,"
-      + " next_attempt_at = NULL, expires_at = NULL, result = NULL,"
-      + " lease_owner = ?, lease_until = ?"
-      + " FROM due WHERE t.id = due.id RETURNING due.due_at, due.seq, " + TaskRows.columns("t");
-  /**
-   * {@link #CLAIM_ONLY} and its announcement in one statement: the notice names every claimed
-   * id (the sub-select runs once, and only when a row was claimed).
-   */
-  private static final String CLAIM = "WITH up AS (" + CLAIM_ONLY + ") SELECT up.*, (SELECT "
-      + "pg_notify('" + PgListener.CHANNEL + "', ? || string_agg(up.id::text, ',')) FROM up) "
-      + "FROM up";
+  /** The earliest due time over the lanes, which the triggers keep (migration V4). */
   private static final String NEXT_DUE =
-      "SELECT min(next_attempt_at) FROM offload_task WHERE status = 'pending'";
+      "SELECT min(next_due) FROM offload_lane WHERE pending > 0";
   private static final String CURRENT = " WHERE id = ? AND status = 'running' AND attempts = ?"
       + " AND lease_owner = ANY (?)";
   private static final String PROGRESS = "WITH up AS (UPDATE offload_task SET"
@@ -113,13 +98,18 @@ public final class PostgresTaskStore implements TaskStore {
   private static final String SWEEP = "DELETE FROM offload_task WHERE id IN ("
       + " SELECT id FROM offload_task WHERE expires_at <= ? ORDER BY expires_at LIMIT ?"
       + " FOR UPDATE SKIP LOCKED)";
-  private static final String STATS = "SELECT count(*) FILTER (WHERE status = 'pending'),"
-      + " count(*) FILTER (WHERE status = 'running'),"
-      + " count(*) FILTER (WHERE status IN ('success', 'failed', 'canceled')),"
-      + " coalesce(sum(input_bytes) FILTER (WHERE status = 'pending'), 0),"
-      + " coalesce(sum(input_bytes + coalesce(octet_length(result), 0))"
-      + " FILTER (WHERE status IN ('success', 'failed', 'canceled')), 0),"
-      + " count(DISTINCT owner) FILTER (WHERE status = 'pending') FROM offload_task";
+  /**
+   * The figures the triggers keep (migration V4): never a count of the task table, as health is
+   * polled by every page and load balancer. Owners are counted over the lanes with pending work,
+   * one row per owner and priority.
+   */
+  private static final String STATS = "SELECT q.pending, c.running, c.retained, q.pending_bytes,"
+      + " c.retained_bytes, (SELECT count(DISTINCT owner) FROM offload_lane WHERE pending > 0)"
+      + " FROM offload_queue q, (SELECT coalesce(sum(running), 0) AS running,"
+      + " coalesce(sum(retained), 0) AS retained,"
+      + " coalesce(sum(retained_bytes), 0) AS retained_bytes FROM offload_count) c";
+  private static final String OWNER_STATS = "SELECT coalesce(sum(pending), 0),"
+      + " coalesce(sum(pending_bytes), 0) FROM offload_lane WHERE owner = ?";
   private static final String NOTIFY = "SELECT pg_notify('" + PgListener.CHANNEL + "', ?)";
 
   private final HikariDataSource pool;
@@ -161,7 +151,7 @@ public final class PostgresTaskStore implements TaskStore {
     // Start even while the database is away: the migration below reports that clearly.
     hc.setInitializationFailTimeout(-1);
     hc.addDataSourceProperty("ApplicationName", "offload");
-    hc.setConnectionInitSql("SET offload.queue_capacity = " + settings.queueCapacity());
+    hc.setConnectionInitSql(sessionLimits(settings.limits()));
     hc.addDataSourceProperty("tcpKeepAlive", "true");
     hc.addDataSourceProperty("connectTimeout",
         Long.toString(Math.max(1, settings.connectTimeout().toSeconds())));
@@ -179,6 +169,17 @@ public final class PostgresTaskStore implements TaskStore {
     }
     LOG.info(() -> "PostgreSQL task store ready: " + settings);
     return new PostgresTaskStore(pool, settings);
+  }
+
+  /**
+   * The statement every pooled connection runs when it opens: the pending limits the insert
+   * trigger (migration V4) checks, as session settings. Numbers only, so nothing needs quoting.
+   */
+  static String sessionLimits(StoreLimits l) {
+    return "SELECT set_config('offload.queue_capacity', '" + l.queueTasks() + "', false),"
+        + " set_config('offload.queue_bytes', '" + l.queueBytes() + "', false),"
+        + " set_config('offload.owner_tasks', '" + l.ownerTasks() + "', false),"
+        + " set_config('offload.owner_bytes', '" + l.ownerBytes() + "', false)";
   }
 
   // ---------------------------------------------------------------- the queue
@@ -200,8 +201,9 @@ public final class PostgresTaskStore implements TaskStore {
               return rs.next();
             }
           } catch (SQLException e) {
-            if (SqlErrors.isQueueFull(e)) {
-              throw new LimitExceededException(Limit.QUEUE_TASKS, settings.queueCapacity());
+            Optional<Limit> refused = SqlErrors.refusedLimit(e);
+            if (refused.isPresent()) {
+              throw new LimitExceededException(refused.get(), value(refused.get()));
             }
             if (SqlErrors.isUniqueViolation(e, "offload_task_pkey")) {
               throw new IllegalArgumentException("task " + task.id() + " already exists", e);
@@ -226,6 +228,18 @@ public final class PostgresTaskStore implements TaskStore {
         throw new IllegalStateException("idempotency key '" + key + "' keeps changing hands");
       }
     }
+  }
+
+  /** The configured value of a pending limit. */
+  private long value(Limit limit) {
+    StoreLimits l = settings.limits();
+    return switch (limit) {
+      case QUEUE_TASKS -> l.queueTasks();
+      case QUEUE_BYTES -> l.queueBytes();
+      case OWNER_TASKS -> l.ownerTasks();
+      case OWNER_BYTES -> l.ownerBytes();
+      default -> throw new IllegalArgumentException(limit + " is not a store limit");
+    };
   }
 
   /** The task already stored under {@code task}'s idempotency key, if any. */
@@ -310,10 +324,11 @@ public final class PostgresTaskStore implements TaskStore {
     instances.add(instance);
     // One notice names them all, and a notice holds at most IDS_PER_NOTICE ids.
     int n = Math.min(max, PgListener.IDS_PER_NOTICE);
+    String sql = settings.limits().fair() ? ClaimSql.FAIR : ClaimSql.IN_ORDER;
     return call("claiming tasks", c -> {
-      record Claimed(Task task, Instant dueAt, long seq) {}
+      record Claimed(Task task, short k1, long k2, long k3) {}
       List<Claimed> claimed = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
+      try (PreparedStatement ps = c.prepareStatement(sql)) {
         int i = 1;
         TaskRows.setInstant(ps, i++, now);
         ps.setBoolean(i++, types == null);
@@ -325,7 +340,8 @@ public final class PostgresTaskStore implements TaskStore {
         ps.setString(i, PgListener.idsPayloadPrefix(sender));
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
-            claimed.add(new Claimed(TaskRows.read(rs, 3), TaskRows.instant(rs, 1), rs.getLong(2)));
+            claimed.add(new Claimed(TaskRows.read(rs, 4), rs.getShort(1), rs.getLong(2),
+                rs.getLong(3)));
           }
         }
       }
@@ -333,9 +349,9 @@ public final class PostgresTaskStore implements TaskStore {
         return List.of();
       }
       // RETURNING keeps no order: restore the queue's.
-      claimed.sort(Comparator.comparing((Claimed x) -> x.task().priority())
-          .thenComparing(Claimed::dueAt)
-          .thenComparingLong(Claimed::seq));
+      claimed.sort(Comparator.comparingInt((Claimed x) -> x.k1())
+          .thenComparingLong(Claimed::k2)
+          .thenComparingLong(Claimed::k3));
       return claimed.stream().map(Claimed::task).toList();
     });
   }
@@ -504,7 +520,7 @@ public final class PostgresTaskStore implements TaskStore {
 
   @Override
   public StoreStats stats() {
-    return call("counting tasks", c -> {
+    return call("reading the kept figures", c -> {
       try (PreparedStatement ps = c.prepareStatement(STATS);
           ResultSet rs = ps.executeQuery()) {
         rs.next();
@@ -542,8 +558,21 @@ public final class PostgresTaskStore implements TaskStore {
   }
 
   @Override
+  public Optional<OwnerStats> ownerStats(String owner) {
+    return call("reading the pending tasks of " + owner, c -> {
+      try (PreparedStatement ps = c.prepareStatement(OWNER_STATS)) {
+        ps.setString(1, owner);
+        try (ResultSet rs = ps.executeQuery()) {
+          rs.next();
+          return Optional.of(new OwnerStats(rs.getLong(1), rs.getLong(2)));
+        }
+      }
+    });
+  }
+
+  @Override
   public StoreLimits limits() {
-    return StoreLimits.of(settings.queueCapacity(), Long.MAX_VALUE);
+    return settings.limits();
   }
 
   @Override

@@ -144,6 +144,41 @@ class SharedDatabaseEngineTest {
   }
 
   @Test
+  void twoEnginesKeepFairDispatchBetweenOwners() throws Exception {
+    TestHandlers.Gate gate = new TestHandlers.Gate(); // both engines: one start order
+    List<TaskEngine> both = new ArrayList<>();
+    for (String name : List.of("a", "b")) {
+      PostgresTaskStore store = PostgresTaskStore.open(db.settings(10_000, 6));
+      stores.add(store);
+      TaskEngine e = TaskEngine.builder(config(2), store, new HandlerRegistry(List.of(gate)))
+          .instance(name).build();
+      e.start();
+      engines.add(e);
+      both.add(e);
+    }
+    int backlog = 2_000;
+    for (int i = 0; i < backlog; i++) {
+      both.get(i % 2).submit(new SubmitRequest("alice", "gate", "{\"key\":\"a" + i + "\"}",
+          null, null, null, null, null, null));
+    }
+    await().atMost(Duration.ofSeconds(30)).until(() -> gate.order.size() == 4);
+
+    both.get(1).submit(new SubmitRequest("bob", "gate", "{\"key\":\"bob\"}", null, null,
+        null, null, null, null));
+    // Let the running tasks end one at a time: each end frees a worker, which claims the next.
+    for (int released = 0; released < 6 && !gate.order.contains("bob"); released++) {
+      int started = gate.order.size();
+      gate.open(gate.order.get(released));
+      await().atMost(Duration.ofSeconds(10)).until(() -> gate.order.size() > started);
+    }
+
+    int position = gate.order.indexOf("bob");
+    assertThat(position).as("bob's task starts within the next two dispatches, one busy owner "
+        + "and a backlog of " + backlog + " before it: " + gate.order).isBetween(4, 5);
+    gate.order.forEach(gate::open);
+  }
+
+  @Test
   void idleWorkersDoNotPollTheDatabaseInALoop() {
     AtomicInteger claims = new AtomicInteger();
     PostgresTaskStore store = PostgresTaskStore.open(db.settings(10_000, 6));
