@@ -37,8 +37,10 @@ INSERT INTO offload_lane (owner, priority, pending, pending_bytes, served, next_
   SELECT owner, priority, count(*), sum(input_bytes), nextval('offload_lane_turn'),
          min(next_attempt_at)
   FROM offload_task WHERE status = 'pending' GROUP BY owner, priority ORDER BY min(seq);
--- Claims walk the lanes with pending work of one priority, least recently served first.
-CREATE INDEX offload_lane_turn_order ON offload_lane (priority, served) WHERE pending > 0;
+-- Claims walk the lanes of one priority, least recently served first, skipping idle ones (the
+-- sweep deletes them). Not partial on pending: a change of pending alone (an insert into a busy
+-- lane) then updates the row in place (HOT) instead of adding index entries.
+CREATE INDEX offload_lane_turn_order ON offload_lane (priority, served);
 
 -- Running and retained figures. One row per session (backend pid) that changed them, so that
 -- sessions never wait for each other here; the sweep folds the rows of ended sessions into row 0.
@@ -207,8 +209,9 @@ BEGIN
       WHERE owner = OLD.owner AND priority = OLD.priority
       RETURNING pending, next_due INTO lane_pending, lane_due;
     -- The lane's earliest task left: read the next one. A statement of its own, after the
-    -- queue row is locked, so it sees every committed change.
-    IF lane_pending > 0 AND OLD.next_attempt_at <= lane_due THEN
+    -- queue row is locked, so it sees every committed change. Once per lane and statement: the
+    -- rows a claim takes have all left when the first of their triggers reads.
+    IF lane_pending > 0 AND OLD.next_attempt_at = lane_due THEN
       UPDATE offload_lane SET next_due = (SELECT min(t.next_attempt_at) FROM offload_task t
           WHERE t.owner = OLD.owner AND t.priority = OLD.priority AND t.status = 'pending')
         WHERE owner = OLD.owner AND priority = OLD.priority;

@@ -29,12 +29,21 @@ final class ClaimSql {
    */
   private static final String ALL_LANES = "(SELECT NULL::bigint)";
 
+  /** The most one claim takes: one notice names them all. */
+  static final int MAX = PgListener.IDS_PER_NOTICE;
+
+  /** {@link #MAX} as a constant the planner sees (it cannot evaluate the parameter's LIMIT). */
+  private static final String CLAIMED_AT_MOST = " LIMIT " + MAX;
+
   /** Marks the rows of CTE {@code due} running, returns them and announces them. */
   private static final String START = ", up AS (UPDATE offload_task t SET status = 'running',"
       + " attempts = t.attempts + 1, progress_percent = NULL, progress_message = NULL,"
       + " started_at = ?, finished_at = NULL, next_attempt_at = NULL, expires_at = NULL,"
       + " result = NULL, lease_owner = ?, lease_until = ?"
-      + " FROM due WHERE t.id = due.id RETURNING due.k1, due.k2, due.k3, "
+      // The ANY names the claimed ids as an index condition: told only of the join, the planner
+      // may hash the whole table to find a handful of rows.
+      + " FROM due WHERE t.id = due.id AND t.id = ANY (ARRAY(SELECT id FROM due))"
+      + " RETURNING due.k1, due.k2, due.k3, "
       + TaskRows.columns("t") + ")"
       // The notice names every claimed id; the sub-select runs once, and only when a row was
       // claimed.
@@ -46,13 +55,13 @@ final class ClaimSql {
    * order key is (priority, due time in epoch microseconds, seq). {@code input_bytes >= 0}
    * (always true) names the index reserved for this claim (migration V4).
    */
-  static final String IN_ORDER = "WITH " + PARAMETERS + ", due AS ("
+  static final String IN_ORDER = "WITH " + PARAMETERS + ", due AS (SELECT * FROM ("
       + " SELECT id, priority AS k1, (extract(epoch FROM next_attempt_at) * 1000000)::bigint AS k2,"
       + " seq AS k3 FROM offload_task t"
       + " WHERE status = 'pending' AND input_bytes >= 0 AND next_attempt_at <= " + NOW
       + " AND " + TYPE_OK
-      + " ORDER BY priority, next_attempt_at, seq LIMIT " + N + " FOR UPDATE SKIP LOCKED)"
-      + START;
+      + " ORDER BY priority, next_attempt_at, seq LIMIT " + N + " FOR UPDATE SKIP LOCKED) d"
+      + CLAIMED_AT_MOST + ")" + START;
 
   /**
    * Fair dispatch: within one priority the owners with due work take turns. The lanes of the
@@ -99,7 +108,8 @@ final class ClaimSql {
           + " FOR UPDATE OF t SKIP LOCKED) x"
           + " LIMIT " + walk + ") y) s ORDER BY s.rk, s.served LIMIT " + N + ")");
     }
-    FAIR = "WITH " + PARAMETERS + counts + ", due AS (SELECT * FROM ("
-        + String.join(" UNION ALL ", branches) + ") u LIMIT " + N + ")" + START;
+    FAIR = "WITH " + PARAMETERS + counts + ", due AS (SELECT * FROM (SELECT * FROM ("
+        + String.join(" UNION ALL ", branches) + ") u LIMIT " + N + ") d" + CLAIMED_AT_MOST
+        + ")" + START;
   }
 }

@@ -323,7 +323,7 @@ public final class PostgresTaskStore implements TaskStore {
     }
     instances.add(instance);
     // One notice names them all, and a notice holds at most IDS_PER_NOTICE ids.
-    int n = Math.min(max, PgListener.IDS_PER_NOTICE);
+    int n = Math.min(max, ClaimSql.MAX);
     String sql = settings.limits().fair() ? ClaimSql.FAIR : ClaimSql.IN_ORDER;
     return call("claiming tasks", c -> {
       record Claimed(Task task, short k1, long k2, long k3) {}
