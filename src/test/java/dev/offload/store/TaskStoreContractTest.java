@@ -667,6 +667,54 @@ public abstract class TaskStoreContractTest {
     assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(1, 0, 1));
   }
 
+  private static StoreLimits retaining(long tasks, long bytes) {
+    return new StoreLimits(1_000, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, tasks, bytes,
+        true);
+  }
+
+  /** Finishes {@code n} tasks one second apart from T0 + 1 s, each with {@code result}. */
+  private List<Task> finishMany(TaskStore store, int n, String result) {
+    List<Task> done = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      Task t = running(store, withTtl(3600, 1), T0);
+      done.add(store.finish(t, new Outcome.Succeeded(result, T0.plusSeconds(i))).orElseThrow());
+    }
+    return done;
+  }
+
+  @Test
+  void afterASweepAtMostTheRetainedCountIsKeptTheOldestFinishedGoFirst() {
+    TaskStore store = newStore(retaining(3, Long.MAX_VALUE));
+    List<Task> done = finishMany(store, 5, "1");
+    Task pending = task(Priority.NORMAL, T0, T0.plusSeconds(100));
+    store.insert(pending);
+    Task running = running(store, task(), T0);
+
+    for (int n = 1; n > 0; ) {
+      n = store.sweep(T0.plusSeconds(10), 1); // in batches: of one here
+    }
+
+    assertThat(done.subList(0, 2)).allSatisfy(t -> assertThat(store.get(t.id())).isEmpty());
+    assertThat(done.subList(2, 5)).allSatisfy(t -> assertThat(store.get(t.id())).isPresent());
+    assertThat(store.get(pending.id())).as("pending tasks are never evicted").isPresent();
+    assertThat(store.get(running.id())).as("nor running ones").isPresent();
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(1, 1, 3));
+  }
+
+  @Test
+  void afterASweepAtMostTheRetainedBytesAreKept() {
+    // Each finished task keeps 12 bytes: a 2-byte input and a 10-byte result.
+    TaskStore store = newStore(retaining(1_000, 30));
+    List<Task> done = finishMany(store, 4, "\"12345678\"");
+
+    store.sweep(T0.plusSeconds(10), 100);
+
+    assertThat(done.subList(0, 2)).allSatisfy(t -> assertThat(store.get(t.id())).isEmpty());
+    assertThat(done.subList(2, 4)).allSatisfy(t -> assertThat(store.get(t.id())).isPresent());
+    assertThat(store.stats().retainedBytes()).isEqualTo(24);
+    assertThat(store.stats().finished()).isEqualTo(2);
+  }
+
   @Test
   void aTtlOfZeroForgetsTheTaskAtOnce() {
     TaskStore store = newStore();

@@ -98,6 +98,41 @@ public final class PostgresTaskStore implements TaskStore {
   private static final String SWEEP = "DELETE FROM offload_task WHERE id IN ("
       + " SELECT id FROM offload_task WHERE expires_at <= ? ORDER BY expires_at LIMIT ?"
       + " FOR UPDATE SKIP LOCKED)";
+  /** Arbitrary, fixed: one instance at a time evicts, or two would each evict the excess. */
+  private static final long EVICT_LOCK = 0x0ff10ad_e71c7L;
+  /**
+   * Deletes the oldest finished tasks beyond the retained caps, up to a batch: the k-th oldest
+   * goes while k is within the excess count, or while the bytes of the older ones do not yet
+   * cover the excess bytes. Reads the kept figures (migration V4), and the finished tasks only
+   * when a cap is passed. Parameters: retained tasks and bytes (twice), the batch.
+   */
+  private static final String EVICT = "WITH mine AS (SELECT pg_try_advisory_xact_lock("
+      + EVICT_LOCK + ") AS ok),"
+      + " kept AS (SELECT coalesce(sum(retained), 0) AS n, coalesce(sum(retained_bytes), 0) AS b"
+      + " FROM offload_count),"
+      + " oldest AS (SELECT id, row_number() OVER w AS k, sum(bytes) OVER w AS upto, bytes"
+      + " FROM (SELECT id, finished_at, seq, input_bytes + coalesce(octet_length(result), 0)"
+      + " AS bytes FROM offload_task WHERE finished_at IS NOT NULL AND result_ttl_seconds > 0"
+      + " AND ((SELECT n FROM kept) > ? OR (SELECT b FROM kept) > ?)"
+      + " ORDER BY finished_at, seq LIMIT ?) o WINDOW w AS (ORDER BY finished_at, seq))"
+      + " DELETE FROM offload_task t USING oldest o, kept, mine"
+      + " WHERE mine.ok AND t.id = o.id AND t.finished_at IS NOT NULL"
+      + " AND (o.k <= kept.n - ? OR o.upto - o.bytes < kept.b - ?)";
+  /**
+   * Lanes without pending work go (a new task makes its lane again), so that claims walk only
+   * busy ones. Locked rows belong to a change under way: skipped.
+   */
+  private static final String IDLE_LANES = "DELETE FROM offload_lane WHERE (owner, priority) IN ("
+      + " SELECT owner, priority FROM offload_lane WHERE pending = 0 LIMIT ?"
+      + " FOR UPDATE SKIP LOCKED)";
+  /** The count rows of sessions that ended are added to row 0, so the table stays small. */
+  private static final String FOLD_COUNTS = "WITH gone AS (DELETE FROM offload_count"
+      + " WHERE backend <> 0 AND backend NOT IN (SELECT pid FROM pg_stat_activity"
+      + " WHERE pid IS NOT NULL) RETURNING running, retained, retained_bytes)"
+      + " UPDATE offload_count SET running = running + (SELECT coalesce(sum(running), 0) FROM gone),"
+      + " retained = retained + (SELECT coalesce(sum(retained), 0) FROM gone),"
+      + " retained_bytes = retained_bytes + (SELECT coalesce(sum(retained_bytes), 0) FROM gone)"
+      + " WHERE backend = 0";
   /**
    * The figures the triggers keep (migration V4): never a count of the task table, as health is
    * polled by every page and load balancer. Owners are counted over the lanes with pending work,
@@ -507,14 +542,42 @@ public final class PostgresTaskStore implements TaskStore {
 
   // ---------------------------------------------------------------- upkeep
 
+  /**
+   * Deletes up to {@code batch} tasks: expired results first, then the oldest finished tasks
+   * beyond the retained caps, so the table's size stays bounded. The last call of a sweep (the
+   * one that finds less than a batch) also tidies the bookkeeping: idle lanes, and the count rows
+   * of sessions that ended.
+   */
   @Override
   public int sweep(Instant now, int batch) {
     return call("sweeping expired tasks", c -> {
+      int deleted;
       try (PreparedStatement ps = c.prepareStatement(SWEEP)) {
         TaskRows.setInstant(ps, 1, now);
         ps.setInt(2, batch);
-        return ps.executeUpdate();
+        deleted = ps.executeUpdate();
       }
+      StoreLimits l = settings.limits();
+      if (deleted < batch) {
+        try (PreparedStatement ps = c.prepareStatement(EVICT)) {
+          ps.setLong(1, l.retainedTasks());
+          ps.setLong(2, l.retainedBytes());
+          ps.setInt(3, batch - deleted);
+          ps.setLong(4, l.retainedTasks());
+          ps.setLong(5, l.retainedBytes());
+          deleted += ps.executeUpdate();
+        }
+      }
+      if (deleted < batch) {
+        try (PreparedStatement ps = c.prepareStatement(IDLE_LANES)) {
+          ps.setInt(1, batch);
+          ps.executeUpdate();
+        }
+        try (PreparedStatement ps = c.prepareStatement(FOLD_COUNTS)) {
+          ps.executeUpdate();
+        }
+      }
+      return deleted;
     });
   }
 

@@ -317,6 +317,42 @@ class PostgresTaskStoreTest {
   }
 
   @Test
+  void statsReadTheKeptFiguresAndTheSweepTidiesThem() throws SQLException {
+    PostgresTaskStore a = open();
+    a.insert(task(1));
+    a.finish(a.claim("a", T0, T0.plusSeconds(10), 1).get(0),
+        new Outcome.Succeeded("[1]", T0));
+    a.insert(task("alice", Priority.NORMAL, 4, 3600, T0));
+    TaskStore.StoreStats before = a.stats();
+    assertThat(before).isEqualTo(new TaskStore.StoreStats(1, 0, 1, 4, 5, 1));
+
+    // A row written with the triggers off is not seen: stats() reads the kept figures, it does
+    // not count the table (health is polled by every page and load balancer).
+    sql("SET session_replication_role = replica; INSERT INTO offload_task (id, type, owner,"
+        + " priority, input, input_bytes, max_attempts, timeout_seconds, result_ttl_seconds,"
+        + " status, attempts, created_at, next_attempt_at) VALUES (gen_random_uuid(), 'noop',"
+        + " 'bob', 1, '{}', 2, 1, 60, 3600, 'pending', 0, now(), now())");
+    assertThat(a.stats()).isEqualTo(before);
+    sql("SET session_replication_role = replica; DELETE FROM offload_task WHERE owner = 'bob'");
+
+    // The sessions that changed the figures ended (sql() closes its connection): the sweep folds
+    // their rows into row 0, and deletes lanes without pending work.
+    a.claim("a", T0, T0.plusSeconds(10), 1);
+    a.close();
+    PostgresTaskStore b = open();
+    // A closed connection's server process ends a moment later: sweep until it has.
+    await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+      b.sweep(T0, 100);
+      assertThat(row("SELECT count(*) FROM offload_count WHERE backend NOT IN"
+          + " (SELECT pid FROM pg_stat_activity WHERE pid IS NOT NULL)").get(0))
+          .as("only row 0 is left of ended sessions").isEqualTo("1");
+    });
+    assertThat(row("SELECT count(*) FROM offload_lane WHERE pending = 0").get(0)).isEqualTo("0");
+    assertThat(b.stats()).isEqualTo(new TaskStore.StoreStats(0, 1, 1, 0, 5, 0));
+    assertKeptFiguresMatchARecount();
+  }
+
+  @Test
   void theCapacityHoldsAcrossInstancesInsertingAtOnce() throws Exception {
     PostgresTaskStore a = PostgresTaskStore.open(db.settings(50, 4));
     PostgresTaskStore b = PostgresTaskStore.open(db.settings(50, 4));
