@@ -317,6 +317,32 @@ public abstract class TaskStoreContractTest {
   }
 
   @Test
+  void theLastProgressIsKeptWhenTheAttemptEndsAndClearedWhenHandedBack() {
+    TaskStore store = newStore();
+    Task claimed = running(store, task(), T0); // what the engine holds: no progress
+    store.progress(claimed, new Progress(80, "almost")).orElseThrow();
+
+    Task done = store.finish(claimed, new Outcome.Succeeded("1", T0.plusSeconds(1)))
+        .orElseThrow();
+
+    assertThat(done.progress()).isEqualTo(new Progress(80, "almost"));
+    assertThat(store.get(claimed.id())).contains(done);
+
+    Task failing = running(store, task(), T0);
+    store.progress(failing, new Progress(30, null)).orElseThrow();
+    Task failed = store.finish(failing, new Outcome.Failed(new TaskError("x", "y"), T0))
+        .orElseThrow();
+    assertThat(failed.progress()).isEqualTo(new Progress(30, null));
+    assertThat(store.get(failing.id())).contains(failed);
+
+    Task handing = running(store, task(), T0);
+    store.progress(handing, new Progress(10, null)).orElseThrow();
+    Task back = store.finish(handing, new Outcome.HandedBack(T0)).orElseThrow();
+    assertThat(back.progress()).as("the next attempt starts afresh").isNull();
+    assertThat(store.get(handing.id())).contains(back);
+  }
+
+  @Test
   void progressIsClearedWhenTheNextAttemptStarts() {
     TaskStore store = newStore();
     Task running = running(store, task(), T0);

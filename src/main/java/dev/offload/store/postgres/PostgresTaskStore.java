@@ -431,7 +431,9 @@ public final class PostgresTaskStore implements TaskStore {
     }
     Task next = outcome.applyTo(claimed);
     boolean forget = next.isTerminal() && next.limits().resultTtlSeconds() == 0;
-    boolean clearProgress = next.progress() == null;
+    // The engine's snapshot has no progress (it was reported since): the row's is kept, as the
+    // memory store keeps it, except by a hand-back, whose next attempt starts afresh.
+    boolean clearProgress = outcome instanceof Outcome.HandedBack;
     return call("recording the end of attempt " + claimed.attempts() + " of task " + claimed.id(),
         c -> {
           try (PreparedStatement ps = c.prepareStatement(forget ? FINISH_FORGET : FINISH)) {
