@@ -110,7 +110,7 @@ final class Dispatcher {
           onClaimed.accept(batch);
         }
         if (batch.isEmpty()) {
-          due = store.nextDueAt().orElse(null);
+          due = store.nextDueAt(types).orElse(null);
         }
       } catch (RuntimeException e) {
         failed = true;
@@ -175,6 +175,19 @@ final class Dispatcher {
         LOG.log(Level.WARNING, "claiming tasks failed (" + storeFailures + " times in a row); "
             + "workers back off and retry", e);
       }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Whether a claim is under way: from before the store is asked until the claimed batch has
+   * been handed to {@code onClaimed}.
+   */
+  boolean claiming() {
+    lock.lock();
+    try {
+      return claiming;
     } finally {
       lock.unlock();
     }

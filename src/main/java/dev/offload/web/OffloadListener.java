@@ -57,7 +57,7 @@ public final class OffloadListener implements ServletContextListener {
           : new Tokens(security.tokensFile(), Clock.systemUTC());
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
-          new TaskJson(json), heartbeats, new Cors(security.corsOrigins()), tokens,
+          new TaskJson(json, engine::waitingFor), heartbeats, new Cors(security.corsOrigins()), tokens,
           new Waits(config.web().waitsMax(), config.web().ownerWaitsMax())));
       if (security.auth() == OffloadConfig.AuthMode.NONE) {
         LOG.warning("offload.auth=none: authentication is off; every caller is one owner with "

@@ -12,6 +12,8 @@ import java.time.format.DateTimeFormatter;
  * as a parsed tree); a summary leaves both out.
  *
  * @param full whether {@code input} and {@code result} are part of the view
+ * @param waitingFor why a pending task waits when it is not for its turn or its due time (no
+ *     running instance runs its type); null otherwise, and then left out of the JSON
  */
 @JsonbTypeSerializer(TaskViewSerializer.class)
 public record TaskView(
@@ -34,6 +36,7 @@ public record TaskView(
     String expiresAt,
     String result,
     ErrorView error,
+    String waitingFor,
     Links links) {
 
   public record ProgressView(int percent, String message) {}
@@ -44,15 +47,20 @@ public record TaskView(
 
   /** The complete view: input (as it may be shown) and result included. */
   static TaskView of(Task t, String contextPath) {
-    return of(t, contextPath, true);
+    return of(t, contextPath, true, null);
+  }
+
+  /** The complete view, saying why the task waits. */
+  static TaskView of(Task t, String contextPath, String waitingFor) {
+    return of(t, contextPath, true, waitingFor);
   }
 
   /** A list item: everything but input and result. */
   static TaskView summary(Task t, String contextPath) {
-    return of(t, contextPath, false);
+    return of(t, contextPath, false, null);
   }
 
-  private static TaskView of(Task t, String contextPath, boolean full) {
+  private static TaskView of(Task t, String contextPath, boolean full, String waitingFor) {
     String self = TaskPaths.task(contextPath, t.id());
     return new TaskView(
         t.id().toString(),
@@ -75,6 +83,7 @@ public record TaskView(
         time(t.expiresAt()),
         full ? t.result() : null,
         t.error() == null ? null : new ErrorView(t.error().type(), t.error().message()),
+        waitingFor,
         new Links(self, self + "/events"));
   }
 
