@@ -10,11 +10,11 @@ import dev.offload.task.AlreadyFinishedException;
 import dev.offload.task.IdempotencyConflictException;
 import dev.offload.task.Limit;
 import dev.offload.task.LimitExceededException;
-import dev.offload.task.TaskPage;
-import dev.offload.task.TaskQuery;
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
 import dev.offload.task.TaskError;
+import dev.offload.task.TaskPage;
+import dev.offload.task.TaskQuery;
 import dev.offload.task.TaskStatus;
 import java.sql.Array;
 import java.sql.Connection;
@@ -25,12 +25,16 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -39,11 +43,15 @@ import java.util.logging.Logger;
  *
  * <p>Workers claim due tasks with {@code SELECT ... FOR UPDATE SKIP LOCKED}, so instances never
  * wait on each other's claims, and hold them under a lease (owner, attempt, expiry) that they
- * renew by heartbeat. The reaper of any instance returns tasks of a dead instance to the queue
- * once their lease expires. Every write of an attempt's outcome or progress is fenced on the
- * attempt number and on an owner that claimed through this store object, so a stale instance
- * that wakes up late changes nothing. Every change is announced with {@code NOTIFY}; the other
- * instances' listeners wake their idle workers and watchers.
+ * renew by heartbeat, over a connection of their own. The reaper of any instance returns tasks of
+ * a dead instance to the queue once their lease expires. Every write of an attempt's outcome or
+ * progress is fenced on the attempt number and on an owner that claimed through this store
+ * object, so a stale instance that wakes up late changes nothing. Every change is announced with
+ * {@code NOTIFY}; the other instances' listeners wake their idle workers and watchers.
+ *
+ * <p>What the database can batch, it batches: submissions that arrive together are inserted by
+ * one statement, and ends of attempts that arrive together are written by one statement (group
+ * commit, see {@link Batcher}); each caller returns once its own row is committed.
  *
  * <p>Instants are stored with microsecond precision (PostgreSQL {@code timestamptz}); the engine
  * hands in millisecond instants, which round-trip exactly. Lease expiry compares instants from
@@ -54,45 +62,99 @@ public final class PostgresTaskStore implements TaskStore {
 
   private static final int RECLAIM_BATCH = 500;
   private static final int TRIES = 3;
+  /** Submissions one insert takes at most. */
+  private static final int INSERT_BATCH = 100;
+  /** Ends one statement writes at most: one notice names them all, and new work. */
+  private static final int FINISH_BATCH = PgListener.IDS_PER_NOTICE - 1;
+  /** How long a read of the types no live instance runs is reused (health asks often). */
+  private static final long UNCLAIMABLE_MAX_AGE_NANOS = 2_000_000_000L;
 
   private static final String SELECT = "SELECT " + TaskRows.COLUMNS + " FROM offload_task";
-  private static final String BY_ID = SELECT + " WHERE id = ?";
+  private static final String BY_ID = SELECT + " WHERE id = ? AND " + TaskRows.VISIBLE;
+  /** Also a task that ended with a TTL of 0, until the sweep deletes it: for its watchers. */
+  private static final String LAST_STATE = SELECT + " WHERE id = ?";
   private static final String BY_KEY = SELECT + " WHERE owner = ? AND idempotency_key = ?";
   private static final String NOTIFY_ONE = "pg_notify('" + PgListener.CHANNEL + "', ?)";
   /**
    * Inserts and announces in one statement; no row comes back for a known idempotency key. The
-   * queue's capacity is checked by a trigger (migration V2) against offload.queue_capacity,
-   * which every pooled connection sets when it opens.
+   * pending limits are checked by a trigger (migration V4) against the session's settings, which
+   * every pooled connection sets when it opens.
    */
-  private static final String INSERT = "WITH ins AS (" + TaskRows.INSERT
-      + " ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
-      + " RETURNING id) SELECT " + NOTIFY_ONE + " FROM ins";
+  private static final String ON_KEY = " ON CONFLICT (owner, idempotency_key)"
+      + " WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id";
+  private static final String INSERT_ONE = "WITH ins AS (" + TaskRows.INSERT + ON_KEY + ")"
+      + " SELECT ins.id, (SELECT " + NOTIFY_ONE + ") FROM ins";
+  /** {@link #INSERT_ONE} for a batch: one array per column, one notice. */
+  private static final String INSERT_MANY = "WITH ins AS (" + TaskRows.INSERT_MANY + ON_KEY
+      + ") SELECT ins.id, (SELECT " + NOTIFY_ONE + ") FROM ins";
   /** The earliest due time over the lanes, which the triggers keep (migration V4). */
   private static final String NEXT_DUE =
       "SELECT min(next_due) FROM offload_lane WHERE pending > 0";
+  /** The earliest due time of some types: one index probe per type. */
+  private static final String NEXT_DUE_OF = "SELECT min(x.due) FROM unnest(?::text[]) AS k(type),"
+      + " LATERAL (SELECT min(t.next_attempt_at) AS due FROM offload_task t"
+      + " WHERE t.status = 'pending' AND t.type = k.type) x";
   private static final String CURRENT = " WHERE id = ? AND status = 'running' AND attempts = ?"
       + " AND lease_owner = ANY (?)";
   private static final String PROGRESS = "WITH up AS (UPDATE offload_task SET"
       + " progress_percent = ?, progress_message = ?" + CURRENT + " RETURNING "
       + TaskRows.COLUMNS + ") SELECT up.*, " + NOTIFY_ONE + " FROM up";
   /**
-   * Ends the current attempt in one statement, from the snapshot this store claimed: the fence
-   * guarantees the row still is that snapshot but for its progress, which is kept (or cleared
-   * for a hand-back) and returned.
+   * Ends attempts in one statement, from the snapshots this store's instances claimed, one array
+   * per column: the fence (attempt, running, an owner that claimed here) guarantees each row
+   * still is its snapshot but for its progress, which is kept (cleared for a hand-back) and
+   * returned. One notice names every ended task, and new work when one went back to the queue.
    */
-  private static final String FINISH = "WITH up AS (UPDATE offload_task SET status = ?,"
-      + " attempts = ?, progress_percent = CASE WHEN ? THEN NULL ELSE progress_percent END,"
-      + " progress_message = CASE WHEN ? THEN NULL ELSE progress_message END, started_at = ?,"
-      + " finished_at = ?, next_attempt_at = ?, expires_at = ?, result = ?, error_type = ?,"
-      + " error_message = ?, lease_owner = NULL, lease_until = NULL" + CURRENT
-      + " RETURNING progress_percent, progress_message) SELECT up.*, " + NOTIFY_ONE + " FROM up";
-  /** Ends the current attempt of a task whose result is not kept (TTL 0). */
-  private static final String FINISH_FORGET = "WITH d AS (DELETE FROM offload_task" + CURRENT
-      + " RETURNING progress_percent, progress_message) SELECT d.*, " + NOTIFY_ONE + " FROM d";
-  private static final String LOCK_BY_ID = BY_ID + " FOR UPDATE";
-  private static final String DELETE = "DELETE FROM offload_task WHERE id = ?";
+  private static final String FINISH = "WITH o AS (SELECT * FROM unnest(?::text[]::uuid[],"
+      + " ?::text[]::integer[], ?::text[], ?::text[]::integer[], ?::text[]::boolean[],"
+      + " ?::text[]::timestamptz[], ?::text[]::timestamptz[], ?::text[]::timestamptz[],"
+      + " ?::text[]::timestamptz[], ?::text[], ?::text[], ?::text[], ?::text[]::boolean[])"
+      + " AS o(id, attempt, status, attempts, clear, started_at, finished_at, next_attempt_at,"
+      + " expires_at, result, error_type, error_message, forget)),"
+      + " up AS (UPDATE offload_task t SET status = o.status, attempts = o.attempts,"
+      + " progress_percent = CASE WHEN o.clear THEN NULL ELSE t.progress_percent END,"
+      + " progress_message = CASE WHEN o.clear THEN NULL ELSE t.progress_message END,"
+      + " started_at = o.started_at, finished_at = o.finished_at,"
+      + " next_attempt_at = o.next_attempt_at, expires_at = o.expires_at, result = o.result,"
+      + " error_type = o.error_type, error_message = o.error_message,"
+      + " idempotency_key = CASE WHEN o.forget THEN NULL ELSE t.idempotency_key END,"
+      + " lease_owner = NULL, lease_until = NULL FROM o"
+      // The ANY names the rows as an index condition (see ClaimSql.START).
+      + " WHERE t.id = o.id AND t.id = ANY (ARRAY(SELECT id FROM o)) AND t.status = 'running'"
+      + " AND t.attempts = o.attempt AND t.lease_owner = ANY (?)"
+      + " RETURNING t.id, t.progress_percent, t.progress_message, t.status = 'pending' AS back)"
+      + " SELECT up.id, up.progress_percent, up.progress_message, (SELECT pg_notify('"
+      + PgListener.CHANNEL + "', ? || concat_ws(',', CASE WHEN bool_or(u.back) THEN '"
+      + PgListener.WORK + "' END, string_agg(u.id::text, ','))) FROM up u) FROM up";
+  private static final String LOCK_BY_ID = LAST_STATE + " FOR UPDATE";
+  /**
+   * Renews this instance's leases and its entry among the live instances, in one statement.
+   * Parameters: instance, types, seen, alive until; lease until, ids, instance.
+   */
+  private static final String HEARTBEAT = "WITH me AS (INSERT INTO offload_instance"
+      + " (id, types, seen_at, alive_until) VALUES (?, ?::text[], ?, ?) ON CONFLICT (id) DO UPDATE"
+      + " SET types = EXCLUDED.types, seen_at = EXCLUDED.seen_at,"
+      + " alive_until = EXCLUDED.alive_until RETURNING 1),"
+      + " renewed AS (UPDATE offload_task SET lease_until = ? WHERE id = ANY (?::uuid[])"
+      + " AND status = 'running' AND lease_owner = ? RETURNING 1)"
+      + " SELECT (SELECT count(*) FROM me), (SELECT count(*) FROM renewed)";
   private static final String RENEW = "UPDATE offload_task SET lease_until = ?"
       + " WHERE id = ANY (?) AND status = 'running' AND lease_owner = ?";
+  private static final String LEAVE = "DELETE FROM offload_instance WHERE id = ?";
+  /**
+   * Pending tasks per type that no live instance runs. The pending types are found by skipping
+   * through the pending-type index (one probe per type, however deep the queue), and only the
+   * unclaimable ones are counted.
+   */
+  private static final String UNCLAIMABLE = "WITH RECURSIVE live AS ("
+      + " SELECT coalesce(array_agg(DISTINCT k), '{}'::text[]) AS types"
+      + " FROM offload_instance, unnest(types) AS k WHERE alive_until > now()),"
+      + " pending(type) AS (SELECT min(type) FROM offload_task WHERE status = 'pending'"
+      + " UNION ALL SELECT (SELECT min(t.type) FROM offload_task t WHERE t.status = 'pending'"
+      + " AND t.type > p.type) FROM pending p WHERE p.type IS NOT NULL)"
+      + " SELECT p.type, (SELECT count(*) FROM offload_task t WHERE t.status = 'pending'"
+      + " AND t.type = p.type) FROM pending p, live"
+      + " WHERE p.type IS NOT NULL AND p.type <> ALL (live.types)";
   private static final String EXPIRED_LEASES = SELECT + " WHERE status = 'running'"
       + " AND lease_until < ? ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED";
   private static final String SWEEP = "DELETE FROM offload_task WHERE id IN ("
@@ -104,7 +166,7 @@ public final class PostgresTaskStore implements TaskStore {
    * Deletes the oldest finished tasks beyond the retained caps, up to a batch: the k-th oldest
    * goes while k is within the excess count, or while the bytes of the older ones do not yet
    * cover the excess bytes. Reads the kept figures (migration V4), and the finished tasks only
-   * when a cap is passed. Parameters: retained tasks and bytes (twice), the batch.
+   * when a cap is passed. Parameters: retained tasks and bytes, the batch, the same caps.
    */
   private static final String EVICT = "WITH mine AS (SELECT pg_try_advisory_xact_lock("
       + EVICT_LOCK + ") AS ok),"
@@ -133,6 +195,9 @@ public final class PostgresTaskStore implements TaskStore {
       + " retained = retained + (SELECT coalesce(sum(retained), 0) FROM gone),"
       + " retained_bytes = retained_bytes + (SELECT coalesce(sum(retained_bytes), 0) FROM gone)"
       + " WHERE backend = 0";
+  /** Instances silent for a day are forgotten (a crashed one never left). */
+  private static final String DEAD_INSTANCES =
+      "DELETE FROM offload_instance WHERE alive_until < now() - interval '1 day'";
   /**
    * The figures the triggers keep (migration V4): never a count of the task table, as health is
    * polled by every page and load balancer. Owners are counted over the lanes with pending work,
@@ -149,18 +214,29 @@ public final class PostgresTaskStore implements TaskStore {
 
   private final HikariDataSource pool;
   private final PostgresSettings settings;
+  private final LeaseLine leaseLine;
   /** Tells this store's own notices from other instances' ones. */
   private final String sender = UUID.randomUUID().toString();
   /** Instances that claimed through this store; only they may write an attempt's outcome. */
   private final Set<String> instances = ConcurrentHashMap.newKeySet();
+  private final Batcher<Task, Boolean> inserts = new Batcher<>(INSERT_BATCH, this::insertBatch);
+  private final Batcher<Ending, Optional<Task>> finishes =
+      new Batcher<>(FINISH_BATCH, this::finishBatch);
+  /** Statements sent to the database: its round trips, for benchmarks. */
+  private final LongAdder roundTrips = new LongAdder();
   private final Object lifecycle = new Object();
   // Guarded by lifecycle.
   private PgListener listener;
   private boolean closed;
+  // Guarded by itself.
+  private final Object unclaimableLock = new Object();
+  private Map<String, Long> unclaimable;
+  private long unclaimableReadAt;
 
   private PostgresTaskStore(HikariDataSource pool, PostgresSettings settings) {
     this.pool = pool;
     this.settings = settings;
+    this.leaseLine = new LeaseLine(settings);
   }
 
   /**
@@ -217,6 +293,11 @@ public final class PostgresTaskStore implements TaskStore {
         + " set_config('offload.owner_bytes', '" + l.ownerBytes() + "', false)";
   }
 
+  /** Statements this store has sent to the database (its round trips), for benchmarks. */
+  public long roundTrips() {
+    return roundTrips.sum();
+  }
+
   // ---------------------------------------------------------------- the queue
 
   @Override
@@ -228,24 +309,7 @@ public final class PostgresTaskStore implements TaskStore {
     for (int round = 1; ; round++) {
       boolean created;
       try {
-        created = call("inserting task " + task.id(), c -> {
-          try (PreparedStatement ps = c.prepareStatement(INSERT)) {
-            TaskRows.bindInsert(ps, task);
-            ps.setString(TaskRows.INSERT_PARAMETERS + 1, PgListener.workPayload(sender));
-            try (ResultSet rs = ps.executeQuery()) {
-              return rs.next();
-            }
-          } catch (SQLException e) {
-            Optional<Limit> refused = SqlErrors.refusedLimit(e);
-            if (refused.isPresent()) {
-              throw new LimitExceededException(refused.get(), value(refused.get()));
-            }
-            if (SqlErrors.isUniqueViolation(e, "offload_task_pkey")) {
-              throw new IllegalArgumentException("task " + task.id() + " already exists", e);
-            }
-            throw e;
-          }
-        });
+        created = inserts.submit(task);
       } catch (LimitExceededException full) {
         // A replay is answered even when the queue is full.
         return (key == null ? Optional.<Inserted>empty() : replay(task)).orElseThrow(() -> full);
@@ -258,10 +322,74 @@ public final class PostgresTaskStore implements TaskStore {
         return replay.get();
       }
       if (round == TRIES) {
-        // The task holding the key ended and was swept between our insert and our read, again
-        // and again: only a result TTL of 0 under a storm of replays does that.
+        // The task holding the key was deleted between our insert and our read, again and
+        // again: only a storm of replays against a deleting hand does that.
         throw new IllegalStateException("idempotency key '" + key + "' keeps changing hands");
       }
+    }
+  }
+
+  /**
+   * Inserts a batch of submissions in one statement. A trigger refuses a whole statement when
+   * one row passes a limit, and a duplicate id fails it too: then each is inserted alone, so that
+   * only the submissions that do not fit are refused, each with its own answer.
+   */
+  List<Batcher.Result<Boolean>> insertBatch(List<Task> batch) {
+    return call("inserting " + batch.size() + " tasks", c -> {
+      if (batch.size() > 1) {
+        try {
+          Set<UUID> created = insertAll(c, batch);
+          return batch.stream().map(t -> Batcher.Result.of(created.contains(t.id()))).toList();
+        } catch (SQLException e) {
+          if (SqlErrors.refusedLimit(e).isEmpty()
+              && !SqlErrors.isUniqueViolation(e, "offload_task_pkey")) {
+            throw e;
+          }
+        }
+      }
+      List<Batcher.Result<Boolean>> results = new ArrayList<>(batch.size());
+      for (Task t : batch) {
+        results.add(insertAlone(c, t));
+      }
+      return results;
+    });
+  }
+
+  /** The ids the statement created (not those whose owner's idempotency key was taken). */
+  private Set<UUID> insertAll(Connection c, List<Task> batch) throws SQLException {
+    Set<UUID> created = new java.util.HashSet<>();
+    try (PreparedStatement ps = c.prepareStatement(batch.size() == 1 ? INSERT_ONE : INSERT_MANY)) {
+      int i = batch.size() == 1 ? bindOne(ps, batch.get(0))
+          : TaskRows.bindInsertMany(c, ps, batch);
+      ps.setString(i, PgListener.workPayload(sender));
+      try (ResultSet rs = query(ps)) {
+        while (rs.next()) {
+          created.add(rs.getObject(1, UUID.class));
+        }
+      }
+    }
+    return created;
+  }
+
+  private static int bindOne(PreparedStatement ps, Task t) throws SQLException {
+    TaskRows.bindInsert(ps, t);
+    return TaskRows.INSERT_PARAMETERS + 1;
+  }
+
+  private Batcher.Result<Boolean> insertAlone(Connection c, Task t) {
+    try {
+      return Batcher.Result.of(insertAll(c, List.of(t)).contains(t.id()));
+    } catch (SQLException e) {
+      Optional<Limit> refused = SqlErrors.refusedLimit(e);
+      if (refused.isPresent()) {
+        return Batcher.Result.failed(new LimitExceededException(refused.get(),
+            value(refused.get())));
+      }
+      if (SqlErrors.isUniqueViolation(e, "offload_task_pkey")) {
+        return Batcher.Result.failed(
+            new IllegalArgumentException("task " + t.id() + " already exists", e));
+      }
+      return Batcher.Result.failed(SqlErrors.translate("inserting task " + t.id(), e));
     }
   }
 
@@ -298,10 +426,15 @@ public final class PostgresTaskStore implements TaskStore {
   }
 
   @Override
+  public Optional<Task> lastState(UUID id) {
+    return call("reading task " + id, c -> queryOne(c, LAST_STATE, ps -> ps.setObject(1, id)));
+  }
+
+  @Override
   public TaskPage list(TaskQuery q) {
     Long before = q.afterSeq();
     StringBuilder sql = new StringBuilder("SELECT seq, " + TaskRows.COLUMNS
-        + " FROM offload_task WHERE true");
+        + " FROM offload_task WHERE " + TaskRows.VISIBLE);
     if (q.owner() != null) {
       sql.append(" AND owner = ?");
     }
@@ -334,7 +467,7 @@ public final class PostgresTaskStore implements TaskStore {
         List<Task> items = new ArrayList<>();
         List<String> cursors = new ArrayList<>();
         boolean more = false;
-        try (ResultSet rs = ps.executeQuery()) {
+        try (ResultSet rs = query(ps)) {
           while (rs.next()) {
             if (items.size() == q.limit()) {
               more = true;
@@ -357,7 +490,6 @@ public final class PostgresTaskStore implements TaskStore {
       return List.of();
     }
     instances.add(instance);
-    // One notice names them all, and a notice holds at most IDS_PER_NOTICE ids.
     int n = Math.min(max, ClaimSql.MAX);
     String sql = settings.limits().fair() ? ClaimSql.FAIR : ClaimSql.IN_ORDER;
     return call("claiming tasks", c -> {
@@ -373,7 +505,7 @@ public final class PostgresTaskStore implements TaskStore {
         ps.setString(i++, instance);
         TaskRows.setInstant(ps, i++, leaseUntil);
         ps.setString(i, PgListener.idsPayloadPrefix(sender));
-        try (ResultSet rs = ps.executeQuery()) {
+        try (ResultSet rs = query(ps)) {
           while (rs.next()) {
             claimed.add(new Claimed(TaskRows.read(rs, 4), rs.getShort(1), rs.getLong(2),
                 rs.getLong(3)));
@@ -395,9 +527,25 @@ public final class PostgresTaskStore implements TaskStore {
   public Optional<Instant> nextDueAt() {
     return call("reading the next due time", c -> {
       try (PreparedStatement ps = c.prepareStatement(NEXT_DUE);
-          ResultSet rs = ps.executeQuery()) {
+          ResultSet rs = query(ps)) {
         rs.next();
         return Optional.ofNullable(TaskRows.instant(rs, 1));
+      }
+    });
+  }
+
+  @Override
+  public Optional<Instant> nextDueAt(Set<String> types) {
+    if (types == null) {
+      return nextDueAt();
+    }
+    return call("reading the next due time", c -> {
+      try (PreparedStatement ps = c.prepareStatement(NEXT_DUE_OF)) {
+        ps.setArray(1, c.createArrayOf("text", types.toArray()));
+        try (ResultSet rs = query(ps)) {
+          rs.next();
+          return Optional.ofNullable(TaskRows.instant(rs, 1));
+        }
       }
     });
   }
@@ -415,54 +563,90 @@ public final class PostgresTaskStore implements TaskStore {
         ps.setInt(4, attempt.attempts());
         ps.setArray(5, instanceArray(c));
         ps.setString(6, PgListener.payloads(sender, List.of(id), false).get(0));
-        return readOne(ps);
+        try (ResultSet rs = query(ps)) {
+          return rs.next() ? Optional.of(TaskRows.read(rs)) : Optional.empty();
+        }
       }
     });
   }
 
+  /** The end of one attempt, as {@link #finish} hands it to the batch. */
+  record Ending(Task claimed, Outcome outcome, Task next) {
+    Ending(Task claimed, Outcome outcome) {
+      this(claimed, outcome, outcome.applyTo(claimed));
+    }
+
+    /** A hand-back clears the progress: the next attempt starts afresh. */
+    boolean clearsProgress() {
+      return outcome instanceof Outcome.HandedBack;
+    }
+  }
+
   /**
-   * One round trip: the fenced write of the next state from the attempt's running snapshot. The
-   * store keeps no copy of what the engine runs: the engine hands the snapshot back.
+   * The fenced write of the next state from the attempt's running snapshot, with the ends that
+   * arrive meanwhile: one round trip for all of them. The store keeps no copy of what the engine
+   * runs: the engine hands the snapshot back. The last progress is kept (the engine's snapshot
+   * has none), except by a hand-back; a task that ended with a TTL of 0 gives up its idempotency
+   * key and stays, for its watchers only, until the sweep.
    */
   @Override
   public Optional<Task> finish(Task claimed, Outcome outcome) {
     if (claimed.status() != TaskStatus.RUNNING) {
       throw new IllegalArgumentException("task " + claimed.id() + " is not a running attempt");
     }
-    Task next = outcome.applyTo(claimed);
-    boolean forget = next.isTerminal() && next.limits().resultTtlSeconds() == 0;
-    // The engine's snapshot has no progress (it was reported since): the row's is kept, as the
-    // memory store keeps it, except by a hand-back, whose next attempt starts afresh.
-    boolean clearProgress = outcome instanceof Outcome.HandedBack;
-    return call("recording the end of attempt " + claimed.attempts() + " of task " + claimed.id(),
-        c -> {
-          try (PreparedStatement ps = c.prepareStatement(forget ? FINISH_FORGET : FINISH)) {
-            int i = 1;
-            if (!forget) {
-              i = TaskRows.bindFinish(ps, next, clearProgress);
-            }
-            ps.setObject(i++, claimed.id());
-            ps.setInt(i++, claimed.attempts());
-            ps.setArray(i++, instanceArray(c));
-            ps.setString(i, PgListener.payloads(sender, List.of(claimed.id()), !next.isTerminal())
-                .get(0));
-            try (ResultSet rs = ps.executeQuery()) {
-              if (!rs.next()) {
-                return Optional.empty();
-              }
-              Progress kept = TaskRows.progress(rs, 1);
-              return Optional.of(clearProgress || kept == null ? next
-                  : outcome.applyTo(claimed.withProgress(kept)));
-            }
+    return finishes.submit(new Ending(claimed, outcome));
+  }
+
+  List<Batcher.Result<Optional<Task>>> finishBatch(List<Ending> batch) {
+    return call("recording the end of " + batch.size() + " attempts", c -> {
+      Map<UUID, Progress> ended = new HashMap<>();
+      try (PreparedStatement ps = c.prepareStatement(FINISH)) {
+        int i = 1;
+        List<Task> next = batch.stream().map(Ending::next).toList();
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(Task::id).toList()));
+        ps.setArray(i++, TaskRows.textArray(c,
+            batch.stream().map(e -> e.claimed().attempts()).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(t -> t.status().wire()).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(Task::attempts).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, batch.stream().map(Ending::clearsProgress)
+            .toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(Task::startedAt).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(Task::finishedAt).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(Task::nextAttemptAt).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(Task::expiresAt).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(Task::result).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream()
+            .map(t -> t.error() == null ? null : t.error().type()).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream()
+            .map(t -> t.error() == null ? null : t.error().message()).toList()));
+        ps.setArray(i++, TaskRows.textArray(c, next.stream().map(TaskRows::forgotten).toList()));
+        ps.setArray(i++, instanceArray(c));
+        ps.setString(i, PgListener.idsPayloadPrefix(sender));
+        try (ResultSet rs = query(ps)) {
+          while (rs.next()) {
+            ended.put(rs.getObject(1, UUID.class), TaskRows.progress(rs, 2));
           }
-        });
+        }
+      }
+      List<Batcher.Result<Optional<Task>>> results = new ArrayList<>(batch.size());
+      for (Ending e : batch) {
+        if (!ended.containsKey(e.claimed().id())) {
+          results.add(Batcher.Result.of(Optional.empty()));
+          continue;
+        }
+        Progress kept = ended.get(e.claimed().id());
+        results.add(Batcher.Result.of(Optional.of(e.clearsProgress() || kept == null ? e.next()
+            : e.outcome().applyTo(e.claimed().withProgress(kept)))));
+      }
+      return results;
+    });
   }
 
   @Override
   public Optional<Task> cancel(UUID id, Instant now) {
     return inTransaction("canceling task " + id, c -> {
       Optional<Task> current = queryOne(c, LOCK_BY_ID, ps -> ps.setObject(1, id));
-      if (current.isEmpty()) {
+      if (current.isEmpty() || TaskRows.forgotten(current.get())) {
         return Optional.empty();
       }
       if (current.get().isTerminal()) {
@@ -481,74 +665,141 @@ public final class PostgresTaskStore implements TaskStore {
     if (running.isEmpty()) {
       return;
     }
-    call("renewing leases", c -> {
+    onLeaseLine("renewing leases", c -> {
       try (PreparedStatement ps = c.prepareStatement(RENEW)) {
         TaskRows.setInstant(ps, 1, leaseUntil);
         ps.setArray(2, c.createArrayOf("uuid", running.toArray()));
         ps.setString(3, instance);
-        return ps.executeUpdate();
+        return update(ps);
+      }
+    });
+  }
+
+  /**
+   * One statement on the lease thread's own connection: the leases of everything this instance
+   * runs, and its entry among the live instances with the types it runs.
+   */
+  @Override
+  public void heartbeat(String instance, Set<String> types, Collection<UUID> running,
+      Instant now, Instant leaseUntil, Instant aliveUntil) {
+    onLeaseLine("renewing leases", c -> {
+      try (PreparedStatement ps = c.prepareStatement(HEARTBEAT)) {
+        ps.setString(1, instance);
+        ps.setArray(2, c.createArrayOf("text", types.stream().sorted().toArray()));
+        TaskRows.setInstant(ps, 3, now);
+        TaskRows.setInstant(ps, 4, aliveUntil);
+        TaskRows.setInstant(ps, 5, leaseUntil);
+        ps.setArray(6, c.createArrayOf("uuid", running.toArray()));
+        ps.setString(7, instance);
+        try (ResultSet rs = query(ps)) {
+          return rs.next();
+        }
       }
     });
   }
 
   @Override
-  public List<Task> reclaimExpiredLeases(Instant now) {
-    return inTransaction("reclaiming expired leases", c -> {
-      List<Task> expired = new ArrayList<>();
-      try (PreparedStatement ps = c.prepareStatement(EXPIRED_LEASES)) {
-        TaskRows.setInstant(ps, 1, now);
-        ps.setInt(2, RECLAIM_BATCH);
-        try (ResultSet rs = ps.executeQuery()) {
-          while (rs.next()) {
-            expired.add(TaskRows.read(rs));
-          }
-        }
+  public void leave(String instance) {
+    onLeaseLine("leaving the live instances", c -> {
+      try (PreparedStatement ps = c.prepareStatement(LEAVE)) {
+        ps.setString(1, instance);
+        return update(ps);
       }
-      if (expired.isEmpty()) {
-        return List.of();
-      }
-      List<Task> changed = new ArrayList<>(expired.size());
-      boolean requeued = false;
-      for (Task t : expired) {
-        TaskError error = new TaskError(TaskError.LEASE_EXPIRED, "attempt " + t.attempts()
-            + " stopped renewing its lease: its instance crashed, stopped or lost the database");
-        Task next = t.hasAttemptsLeft() ? t.retrying(error, now) : t.failed(error, now);
-        requeued |= !next.isTerminal();
-        write(c, next);
-        changed.add(next);
-      }
-      notify(c, changed.stream().map(Task::id).toList(), requeued);
-      LOG.warning(() -> "reclaimed " + changed.size() + " tasks whose lease expired: "
-          + changed.stream().map(t -> t.id() + " -> " + t.status().wire()).toList());
-      return changed;
     });
   }
 
-  /** Writes a snapshot that is no longer running; a finished task with TTL 0 is forgotten. */
-  private static void write(Connection c, Task t) throws SQLException {
-    if (t.isTerminal() && t.limits().resultTtlSeconds() == 0) {
-      try (PreparedStatement ps = c.prepareStatement(DELETE)) {
-        ps.setObject(1, t.id());
-        ps.executeUpdate();
+  @Override
+  public Map<String, Long> unclaimable() {
+    synchronized (unclaimableLock) {
+      if (unclaimable != null
+          && System.nanoTime() - unclaimableReadAt < UNCLAIMABLE_MAX_AGE_NANOS) {
+        return unclaimable;
       }
-      return;
+      unclaimable = call("reading the types no instance runs", c -> {
+        Map<String, Long> byType = new LinkedHashMap<>();
+        try (PreparedStatement ps = c.prepareStatement(UNCLAIMABLE);
+            ResultSet rs = query(ps)) {
+          while (rs.next()) {
+            byType.put(rs.getString(1), rs.getLong(2));
+          }
+        }
+        return Map.copyOf(byType);
+      });
+      unclaimableReadAt = System.nanoTime();
+      return unclaimable;
     }
+  }
+
+  /** The reaper runs on the lease thread: on its connection too, not behind busy requests. */
+  @Override
+  public List<Task> reclaimExpiredLeases(Instant now) {
+    return onLeaseLine("reclaiming expired leases", c -> {
+      c.setAutoCommit(false);
+      try {
+        List<Task> changed = reclaim(c, now);
+        c.commit();
+        return changed;
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c);
+        throw e;
+      } finally {
+        c.setAutoCommit(true);
+      }
+    });
+  }
+
+  private List<Task> reclaim(Connection c, Instant now) throws SQLException {
+    List<Task> expired = new ArrayList<>();
+    try (PreparedStatement ps = c.prepareStatement(EXPIRED_LEASES)) {
+      TaskRows.setInstant(ps, 1, now);
+      ps.setInt(2, RECLAIM_BATCH);
+      try (ResultSet rs = query(ps)) {
+        while (rs.next()) {
+          expired.add(TaskRows.read(rs));
+        }
+      }
+    }
+    if (expired.isEmpty()) {
+      return List.of();
+    }
+    List<Task> changed = new ArrayList<>(expired.size());
+    boolean requeued = false;
+    for (Task t : expired) {
+      TaskError error = new TaskError(TaskError.LEASE_EXPIRED, "attempt " + t.attempts()
+          + " stopped renewing its lease: its instance crashed, stopped or lost the database");
+      Task next = t.hasAttemptsLeft() ? t.retrying(error, now) : t.failed(error, now);
+      requeued |= !next.isTerminal();
+      write(c, next);
+      changed.add(next);
+    }
+    notify(c, changed.stream().map(Task::id).toList(), requeued);
+    LOG.warning(() -> "reclaimed " + changed.size() + " tasks whose lease expired: "
+        + changed.stream().map(t -> t.id() + " -> " + t.status().wire()).toList());
+    return changed;
+  }
+
+  /**
+   * Writes a snapshot that is no longer running. A finished task with TTL 0 stays for its
+   * watchers, without its idempotency key, until the sweep.
+   */
+  private void write(Connection c, Task t) throws SQLException {
     if (t.status() == TaskStatus.RUNNING) {
       throw new IllegalStateException("task " + t.id() + ": a running state is written by claim");
     }
     try (PreparedStatement ps = c.prepareStatement(TaskRows.UPDATE_STATE)) {
       TaskRows.bindUpdateState(ps, t);
-      ps.executeUpdate();
+      update(ps);
     }
   }
 
   // ---------------------------------------------------------------- upkeep
 
   /**
-   * Deletes up to {@code batch} tasks: expired results first, then the oldest finished tasks
-   * beyond the retained caps, so the table's size stays bounded. The last call of a sweep (the
-   * one that finds less than a batch) also tidies the bookkeeping: idle lanes, and the count rows
-   * of sessions that ended.
+   * Deletes up to {@code batch} tasks: expired results first (and the rows kept for watchers of
+   * tasks with a TTL of 0), then the oldest finished tasks beyond the retained caps, so the
+   * table's size stays bounded. The last call of a sweep (the one that finds less than a batch)
+   * also tidies the bookkeeping: idle lanes, the count rows of sessions that ended, instances
+   * long dead.
    */
   @Override
   public int sweep(Instant now, int batch) {
@@ -557,7 +808,7 @@ public final class PostgresTaskStore implements TaskStore {
       try (PreparedStatement ps = c.prepareStatement(SWEEP)) {
         TaskRows.setInstant(ps, 1, now);
         ps.setInt(2, batch);
-        deleted = ps.executeUpdate();
+        deleted = update(ps);
       }
       StoreLimits l = settings.limits();
       if (deleted < batch) {
@@ -567,16 +818,18 @@ public final class PostgresTaskStore implements TaskStore {
           ps.setInt(3, batch - deleted);
           ps.setLong(4, l.retainedTasks());
           ps.setLong(5, l.retainedBytes());
-          deleted += ps.executeUpdate();
+          deleted += update(ps);
         }
       }
       if (deleted < batch) {
         try (PreparedStatement ps = c.prepareStatement(IDLE_LANES)) {
           ps.setInt(1, batch);
-          ps.executeUpdate();
+          update(ps);
         }
-        try (PreparedStatement ps = c.prepareStatement(FOLD_COUNTS)) {
-          ps.executeUpdate();
+        for (String tidy : List.of(FOLD_COUNTS, DEAD_INSTANCES)) {
+          try (PreparedStatement ps = c.prepareStatement(tidy)) {
+            update(ps);
+          }
         }
       }
       return deleted;
@@ -587,10 +840,23 @@ public final class PostgresTaskStore implements TaskStore {
   public StoreStats stats() {
     return call("reading the kept figures", c -> {
       try (PreparedStatement ps = c.prepareStatement(STATS);
-          ResultSet rs = ps.executeQuery()) {
+          ResultSet rs = query(ps)) {
         rs.next();
         return new StoreStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
             rs.getLong(5), rs.getLong(6));
+      }
+    });
+  }
+
+  @Override
+  public Optional<OwnerStats> ownerStats(String owner) {
+    return call("reading the pending tasks of " + owner, c -> {
+      try (PreparedStatement ps = c.prepareStatement(OWNER_STATS)) {
+        ps.setString(1, owner);
+        try (ResultSet rs = query(ps)) {
+          rs.next();
+          return Optional.of(new OwnerStats(rs.getLong(1), rs.getLong(2)));
+        }
       }
     });
   }
@@ -623,19 +889,6 @@ public final class PostgresTaskStore implements TaskStore {
   }
 
   @Override
-  public Optional<OwnerStats> ownerStats(String owner) {
-    return call("reading the pending tasks of " + owner, c -> {
-      try (PreparedStatement ps = c.prepareStatement(OWNER_STATS)) {
-        ps.setString(1, owner);
-        try (ResultSet rs = ps.executeQuery()) {
-          rs.next();
-          return Optional.of(new OwnerStats(rs.getLong(1), rs.getLong(2)));
-        }
-      }
-    });
-  }
-
-  @Override
   public StoreLimits limits() {
     return settings.limits();
   }
@@ -645,7 +898,7 @@ public final class PostgresTaskStore implements TaskStore {
     return "postgres";
   }
 
-  /** Stops the listener and closes the pool; safe to call twice. */
+  /** Stops the listener, closes the lease connection and the pool; safe to call twice. */
   @Override
   public void close() {
     PgListener l;
@@ -659,13 +912,14 @@ public final class PostgresTaskStore implements TaskStore {
     if (l != null && !l.stop(2_000)) {
       LOG.warning("the PostgreSQL listener thread did not stop within 2.5 s");
     }
+    leaseLine.close();
     pool.close();
   }
 
   // ---------------------------------------------------------------- JDBC plumbing
 
   @FunctionalInterface
-  private interface SqlWork<T> {
+  interface SqlWork<T> {
     T run(Connection c) throws SQLException;
   }
 
@@ -675,9 +929,18 @@ public final class PostgresTaskStore implements TaskStore {
   }
 
   /** Runs {@code work} on a pooled connection in auto-commit mode. */
-  private <T> T call(String what, SqlWork<T> work) {
+  <T> T call(String what, SqlWork<T> work) {
     try (Connection c = pool.getConnection()) {
       return work.run(c);
+    } catch (SQLException e) {
+      throw SqlErrors.translate(what, e);
+    }
+  }
+
+  /** Runs {@code work} on the lease thread's own connection. */
+  private <T> T onLeaseLine(String what, SqlWork<T> work) {
+    try {
+      return leaseLine.run(work::run);
     } catch (SQLException e) {
       throw SqlErrors.translate(what, e);
     }
@@ -713,17 +976,24 @@ public final class PostgresTaskStore implements TaskStore {
     }
   }
 
-  private static Optional<Task> queryOne(Connection c, String sql, Binder binder)
-      throws SQLException {
-    try (PreparedStatement ps = c.prepareStatement(sql)) {
-      binder.bind(ps);
-      return readOne(ps);
-    }
+  /** Executes a query, counting the round trip. */
+  private ResultSet query(PreparedStatement ps) throws SQLException {
+    roundTrips.increment();
+    return ps.executeQuery();
   }
 
-  private static Optional<Task> readOne(PreparedStatement ps) throws SQLException {
-    try (ResultSet rs = ps.executeQuery()) {
-      return rs.next() ? Optional.of(TaskRows.read(rs)) : Optional.empty();
+  /** Executes an update, counting the round trip. */
+  private int update(PreparedStatement ps) throws SQLException {
+    roundTrips.increment();
+    return ps.executeUpdate();
+  }
+
+  private Optional<Task> queryOne(Connection c, String sql, Binder binder) throws SQLException {
+    try (PreparedStatement ps = c.prepareStatement(sql)) {
+      binder.bind(ps);
+      try (ResultSet rs = query(ps)) {
+        return rs.next() ? Optional.of(TaskRows.read(rs)) : Optional.empty();
+      }
     }
   }
 
@@ -736,7 +1006,7 @@ public final class PostgresTaskStore implements TaskStore {
     for (String payload : PgListener.payloads(sender, ids, work)) {
       try (PreparedStatement ps = c.prepareStatement(NOTIFY)) {
         ps.setString(1, payload);
-        ps.execute();
+        query(ps).close();
       }
     }
   }

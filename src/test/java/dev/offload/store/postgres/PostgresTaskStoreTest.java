@@ -25,6 +25,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -432,6 +433,150 @@ class PostgresTaskStoreTest {
     assertThat(a.insert(task("bob", Priority.NORMAL, 2, 3600, T0)).created())
         .as("another owner is unaffected").isTrue();
     assertKeptFiguresMatchARecount();
+  }
+
+  // ---------------------------------------------------------------- batches
+
+  @Test
+  void aBatchOfSubmissionsIsOneStatementAndARefusalRefusesOnlyWhatDoesNotFit() {
+    StoreLimits limits = new StoreLimits(10_000, Long.MAX_VALUE, 3, Long.MAX_VALUE, 10_000,
+        Long.MAX_VALUE, true);
+    PostgresTaskStore a = PostgresTaskStore.open(db.settings(limits, 2));
+    opened.add(a);
+    List<Task> fits = List.of(task("alice", Priority.NORMAL, 2, 3600, T0),
+        task("bob", Priority.NORMAL, 2, 3600, T0), task("carol", Priority.NORMAL, 2, 3600, T0));
+    long before = a.roundTrips();
+
+    assertThat(a.insertBatch(fits)).allSatisfy(r -> assertThat(r.value()).isTrue());
+    assertThat(a.roundTrips() - before).as("one statement for the batch").isEqualTo(1);
+
+    // Alice may have 3 pending: a batch with 3 more of hers fails as a whole in the database,
+    // then goes row by row, so that only what does not fit is refused.
+    List<Task> mixed = List.of(task("alice", Priority.NORMAL, 2, 3600, T0),
+        task("alice", Priority.NORMAL, 2, 3600, T0), task("bob", Priority.NORMAL, 2, 3600, T0),
+        task("alice", Priority.NORMAL, 2, 3600, T0));
+    List<Batcher.Result<Boolean>> results = a.insertBatch(mixed);
+
+    assertThat(results.get(0).value()).isTrue();
+    assertThat(results.get(1).value()).isTrue();
+    assertThat(results.get(2).value()).isTrue();
+    assertThat(results.get(3).error()).isInstanceOfSatisfying(
+        dev.offload.task.LimitExceededException.class,
+        e -> assertThat(e.limit()).isEqualTo(dev.offload.task.Limit.OWNER_TASKS));
+    assertThat(a.ownerStats("alice")).contains(new TaskStore.OwnerStats(3, 6));
+    assertThat(a.get(mixed.get(3).id())).isEmpty();
+  }
+
+  @Test
+  void aBatchOfEndsIsOneFencedStatement() {
+    PostgresTaskStore a = open();
+    for (int i = 0; i < 4; i++) {
+      a.insert(task(3));
+    }
+    List<Task> claimed = a.claim("a", T0, T0.plusSeconds(10), 4);
+    // The third attempt was reclaimed meanwhile: its end is fenced out, the others are written.
+    a.cancel(claimed.get(2).id(), T0);
+    long before = a.roundTrips();
+
+    List<Batcher.Result<Optional<Task>>> results = a.finishBatch(List.of(
+        new PostgresTaskStore.Ending(claimed.get(0), new Outcome.Succeeded("1", T0)),
+        new PostgresTaskStore.Ending(claimed.get(1), new Outcome.Retry(new TaskError("x", "y"),
+            T0.plusSeconds(5))),
+        new PostgresTaskStore.Ending(claimed.get(2), new Outcome.Succeeded("late", T0)),
+        new PostgresTaskStore.Ending(claimed.get(3), new Outcome.Failed(new TaskError("z", "w"),
+            T0))));
+
+    assertThat(a.roundTrips() - before).isEqualTo(1);
+    assertThat(results.get(0).value()).hasValueSatisfying(
+        t -> assertThat(t.status()).isEqualTo(TaskStatus.SUCCESS));
+    assertThat(results.get(1).value()).hasValueSatisfying(
+        t -> assertThat(t.status()).isEqualTo(TaskStatus.PENDING));
+    assertThat(results.get(2).value()).as("fenced out").isEmpty();
+    assertThat(results.get(3).value()).hasValueSatisfying(
+        t -> assertThat(t.status()).isEqualTo(TaskStatus.FAILED));
+    for (int i = 0; i < 4; i++) {
+      Task stored = a.get(claimed.get(i).id()).orElseThrow();
+      Optional<Task> written = results.get(i).value();
+      assertThat(stored).isEqualTo(written.orElse(claimed.get(i).canceled(T0)));
+    }
+    assertThat(a.nextDueAt()).contains(T0.plusSeconds(5));
+  }
+
+  // ---------------------------------------------------------------- rolling deploys
+
+  private static Task typed(String type) {
+    return Tasks.pending(UUID.randomUUID(), type, Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0, null, null);
+  }
+
+  @Test
+  void anInstanceClaimsOnlyTheTypesItRunsAndWakesOnlyForThem() {
+    PostgresTaskStore old = open();
+    PostgresTaskStore updated = open();
+    Task known = typed("noop");
+    Task added = Tasks.pending(UUID.randomUUID(), "resize", Priority.HIGH, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0.minusSeconds(5), null, null);
+    updated.insert(added);
+    old.insert(known);
+
+    assertThat(old.nextDueAt(Set.of("noop"))).as("it does not wait for what it cannot run")
+        .contains(T0);
+    assertThat(old.claim("old", Set.of("noop"), T0, T0.plusSeconds(10), 10))
+        .extracting(Task::id).containsExactly(known.id());
+    assertThat(old.claim("old", Set.of("noop"), T0, T0.plusSeconds(10), 10)).isEmpty();
+    assertThat(old.nextDueAt(Set.of("noop"))).isEmpty();
+    assertThat(updated.nextDueAt(Set.of("noop", "resize"))).contains(T0.minusSeconds(5));
+    assertThat(updated.claim("updated", Set.of("noop", "resize"), T0, T0.plusSeconds(10), 10))
+        .extracting(Task::id).containsExactly(added.id());
+  }
+
+  @Test
+  void pendingTasksOfATypeNoLiveInstanceRunsAreUnclaimable() {
+    PostgresTaskStore a = open();
+    Instant now = Instant.now();
+    a.insert(typed("noop"));
+    a.insert(typed("resize"));
+    a.insert(typed("resize"));
+    a.heartbeat("old", Set.of("noop"), List.of(), now, now.plusSeconds(30), now.plusSeconds(30));
+
+    assertThat(open().unclaimable()).containsExactly(java.util.Map.entry("resize", 2L));
+
+    a.heartbeat("new", Set.of("noop", "resize"), List.of(), now, now.plusSeconds(30),
+        now.plusSeconds(30));
+    assertThat(open().unclaimable()).isEmpty();
+
+    a.leave("new");
+    assertThat(open().unclaimable()).containsExactly(java.util.Map.entry("resize", 2L));
+    a.heartbeat("new", Set.of("resize"), List.of(), now.minusSeconds(60), now.minusSeconds(30),
+        now.minusSeconds(30));
+    assertThat(open().unclaimable()).as("a silent instance no longer counts")
+        .containsExactly(java.util.Map.entry("resize", 2L));
+  }
+
+  @Test
+  void aTaskThatEndedWithATtlOfZeroIsGoneButForItsWatchersUntilTheSweep() {
+    PostgresTaskStore a = open();
+    Task t = Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 0), T0, T0, "key-0", "fp");
+    a.insert(t);
+    Task running = a.claim("a", T0, T0.plusSeconds(10), 1).get(0);
+    Task done = a.finish(running, new Outcome.Succeeded("42", T0.plusSeconds(1))).orElseThrow();
+
+    assertThat(a.get(t.id())).isEmpty();
+    assertThat(a.list(new dev.offload.task.TaskQuery(null, null, 10, null)).items()).isEmpty();
+    assertThat(a.cancel(t.id(), T0.plusSeconds(2))).as("unknown, not finished").isEmpty();
+    assertThat(a.lastState(t.id())).as("read once more by watchers elsewhere")
+        .hasValueSatisfying(last -> {
+          assertThat(last.status()).isEqualTo(TaskStatus.SUCCESS);
+          assertThat(last.result()).isEqualTo("42");
+          assertThat(last.id()).isEqualTo(done.id());
+        });
+    Task again = Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 0), T0, T0, "key-0", "another");
+    assertThat(a.insert(again).created()).as("its idempotency key is free at once").isTrue();
+
+    assertThat(a.sweep(T0.plusSeconds(1), 100)).isEqualTo(1);
+    assertThat(a.lastState(t.id())).isEmpty();
   }
 
   // ---------------------------------------------------------------- notifications
