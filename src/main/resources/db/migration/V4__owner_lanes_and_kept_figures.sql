@@ -1,15 +1,28 @@
--- Per-owner quotas, fair dispatch and kept figures, exact across instances.
+-- Per-owner quotas, fair dispatch and kept figures, exact across instances, without making
+-- claims and submissions wait for each other.
 --
--- V2 keeps the number of pending tasks in offload_queue's one row. This adds, kept by triggers in
--- the transaction of every change like V2's count:
---   offload_queue.pending_bytes  bytes of pending input, all owners together;
---   offload_lane                 per owner and priority: pending tasks and bytes (the owner
---                                quotas), the earliest due time and a turn stamp (fair dispatch);
---   offload_count                running and retained tasks and retained bytes, one row per
---                                database session, so health never counts the table.
--- Every trigger that changes offload_queue or offload_lane updates offload_queue's row first: all
--- changes of the pending set are serialized on that row (as V2's inserts already were), so an
--- owner's sums read after it are exact, and no two transactions lock lanes in opposite orders.
+-- V2 keeps the number of pending tasks in offload_queue's one row, and every change of the
+-- pending set locked that row until its commit: with synchronous commit, a claim's disk flush
+-- held up every submission, and the reverse. Now only submissions lock it (they must: each one
+-- checks the limits against what the ones before it admitted), and everything else records its
+-- change in rows of its own database session, which nobody else writes:
+--   offload_queue (+ pending_bytes)  what submissions admitted, all owners together;
+--   offload_owner                    what submissions admitted, per owner;
+--   offload_count                    per session: its changes to the pending figures (claims,
+--                                    retries, cancels...), and the running and retained ones;
+--   offload_owner_delta              per session and owner: its changes to the owner's figures.
+-- A figure is its admitted part plus the sum of the sessions' parts. A submission reads the sums
+-- after it holds offload_queue's row, so it sees every committed change: its check is exact, or
+-- errs on the safe side by the decrements still uncommitted (a claim under way). Retries and
+-- hand-backs re-enter the queue without a check: they were admitted before.
+--
+-- Fair dispatch walks offload_lane, one row per owner and priority with pending work: a turn
+-- stamp (least recently served first) and at most the earliest due time of its tasks
+-- ('-infinity' when not known: the lane may have due work, claims walk it). Submissions make
+-- their lane when there is none and otherwise leave it alone, but for the rare task due earlier
+-- than the lane; claims stamp and refresh the lanes they take from, skipping one another claim
+-- holds; the sweep deletes lanes without pending work, holding the queue's row so that no
+-- submission is under way.
 
 -- Instances still running the previous version keep writing during an upgrade: hold their writes
 -- until this commits, so that no change falls between the recount and the triggers.
@@ -20,35 +33,22 @@ UPDATE offload_queue SET pending = (SELECT count(*) FROM offload_task WHERE stat
   pending_bytes = (SELECT coalesce(sum(input_bytes), 0) FROM offload_task
                    WHERE status = 'pending');
 
--- Turn stamps: a lane takes the next one when it gets due work and each time one of its tasks is
--- claimed, so ordering lanes by it serves them round-robin (the memory store's Lanes).
-CREATE SEQUENCE offload_lane_turn;
-
-CREATE TABLE offload_lane (
-  owner          text        NOT NULL,
-  priority       smallint    NOT NULL,
-  pending        bigint      NOT NULL,
-  pending_bytes  bigint      NOT NULL,
-  served         bigint      NOT NULL,
-  next_due       timestamptz,              -- earliest next_attempt_at of its pending tasks
-  PRIMARY KEY (owner, priority)
+CREATE TABLE offload_owner (
+  owner          text   PRIMARY KEY,
+  pending        bigint NOT NULL,
+  pending_bytes  bigint NOT NULL
 );
-INSERT INTO offload_lane (owner, priority, pending, pending_bytes, served, next_due)
-  SELECT owner, priority, count(*), sum(input_bytes), nextval('offload_lane_turn'),
-         min(next_attempt_at)
-  FROM offload_task WHERE status = 'pending' GROUP BY owner, priority ORDER BY min(seq);
--- Claims walk the lanes of one priority, least recently served first, skipping idle ones (the
--- sweep deletes them). Not partial on pending: a change of pending alone (an insert into a busy
--- lane) then updates the row in place (HOT) instead of adding index entries.
-CREATE INDEX offload_lane_turn_order ON offload_lane (priority, served);
+INSERT INTO offload_owner (owner, pending, pending_bytes)
+  SELECT owner, count(*), sum(input_bytes) FROM offload_task WHERE status = 'pending'
+  GROUP BY owner;
 
--- Running and retained figures. One row per session (backend pid) that changed them, so that
--- sessions never wait for each other here; the sweep folds the rows of ended sessions into row 0.
--- Retained: finished tasks whose result is kept (a TTL of 0 keeps none, see below).
+-- Row 0 holds what the sweep folded in; every other row is one database session's (backend pid).
 CREATE TABLE offload_count (
   backend         integer PRIMARY KEY,
+  pending         bigint  NOT NULL DEFAULT 0,
+  pending_bytes   bigint  NOT NULL DEFAULT 0,
   running         bigint  NOT NULL DEFAULT 0,
-  retained        bigint  NOT NULL DEFAULT 0,
+  retained        bigint  NOT NULL DEFAULT 0,   -- finished tasks whose result is kept
   retained_bytes  bigint  NOT NULL DEFAULT 0
 );
 INSERT INTO offload_count (backend, running, retained, retained_bytes)
@@ -57,6 +57,30 @@ INSERT INTO offload_count (backend, running, retained, retained_bytes)
          coalesce(sum(input_bytes + coalesce(octet_length(result), 0))
                   FILTER (WHERE finished_at IS NOT NULL AND result_ttl_seconds > 0), 0)
   FROM offload_task;
+
+CREATE TABLE offload_owner_delta (
+  backend        integer NOT NULL,
+  owner          text    NOT NULL,
+  pending        bigint  NOT NULL,
+  pending_bytes  bigint  NOT NULL,
+  PRIMARY KEY (backend, owner)
+);
+CREATE INDEX offload_owner_delta_owner ON offload_owner_delta (owner);
+
+-- Turn stamps: a lane takes the next one when it is made and each time a claim takes from it, so
+-- ordering lanes by it serves them round-robin (the memory store's Lanes).
+CREATE SEQUENCE offload_lane_turn;
+CREATE TABLE offload_lane (
+  owner     text        NOT NULL,
+  priority  smallint    NOT NULL,
+  served    bigint      NOT NULL,
+  next_due  timestamptz NOT NULL, -- at most the earliest due time of its tasks
+  PRIMARY KEY (owner, priority)
+);
+INSERT INTO offload_lane (owner, priority, served, next_due)
+  SELECT owner, priority, nextval('offload_lane_turn'), min(next_attempt_at)
+  FROM offload_task WHERE status = 'pending' GROUP BY owner, priority ORDER BY min(seq);
+CREATE INDEX offload_lane_turn_order ON offload_lane (priority, served);
 
 -- V1's claim index, now only for claims in strict queue order (fair dispatch off). Its predicate
 -- names input_bytes, which only that claim states, so that the planner never takes it for a
@@ -103,9 +127,96 @@ CREATE FUNCTION offload_limit(name text) RETURNS bigint LANGUAGE sql STABLE AS $
   SELECT nullif(current_setting('offload.' || name, true), '')::bigint
 $$;
 
--- The trigger functions below are PL/pgSQL with every statement written out (no SQL-language
--- helpers that modify data): PL/pgSQL keeps each statement's plan for the session, while a
--- data-modifying SQL function is planned again at every call.
+-- The trigger functions below are PL/pgSQL: it keeps each statement's plan for the session, where
+-- a data-modifying SQL function is planned at every call. They run once per statement, on its
+-- transition tables (a claim, a batch of submissions or of ends is one statement), not per row.
+
+-- Adds to this session's figures.
+CREATE FUNCTION offload_count_add(d_pending bigint, d_pending_bytes bigint, d_running bigint,
+    d_retained bigint, d_retained_bytes bigint) RETURNS void LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO offload_count AS c (backend, pending, pending_bytes, running, retained,
+      retained_bytes)
+    VALUES (pg_backend_pid(), d_pending, d_pending_bytes, d_running, d_retained,
+            d_retained_bytes)
+  ON CONFLICT (backend) DO UPDATE SET pending = c.pending + EXCLUDED.pending,
+    pending_bytes = c.pending_bytes + EXCLUDED.pending_bytes,
+    running = c.running + EXCLUDED.running, retained = c.retained + EXCLUDED.retained,
+    retained_bytes = c.retained_bytes + EXCLUDED.retained_bytes;
+END
+$$;
+
+-- Makes sure a lane exists for pending work due at d. A submission holds the queue's row, so the
+-- sweep, which deletes idle lanes holding it too, is not under way: a plain read of the lane
+-- does, and claims are never waited for. Anything else (a retry, a hand-back) locks the lane, as
+-- the sweep skips locked lanes. A due time earlier than the lane's is written, unless a claim
+-- holds the lane: that claim re-reads the lane's due time, after this commits when it would move
+-- it into the future.
+CREATE FUNCTION offload_lane_enter(o text, p smallint, d timestamptz, submitted boolean)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  due timestamptz;
+BEGIN
+  LOOP
+    IF submitted THEN
+      SELECT next_due INTO due FROM offload_lane WHERE owner = o AND priority = p;
+    ELSE
+      SELECT next_due INTO due FROM offload_lane WHERE owner = o AND priority = p
+        FOR NO KEY UPDATE;
+    END IF;
+    IF FOUND THEN
+      IF due > d THEN
+        UPDATE offload_lane SET next_due = d WHERE owner = o AND priority = p AND next_due > d
+          AND ctid = (SELECT ctid FROM offload_lane WHERE owner = o AND priority = p
+                      FOR NO KEY UPDATE SKIP LOCKED);
+      END IF;
+      RETURN;
+    END IF;
+    INSERT INTO offload_lane (owner, priority, served, next_due)
+      VALUES (o, p, nextval('offload_lane_turn'), d) ON CONFLICT DO NOTHING;
+    IF FOUND THEN
+      RETURN;
+    END IF;
+  END LOOP;
+END
+$$;
+
+-- A task left a lane's pending work. A claim sends the lane to the back of the line; when the
+-- task was the lane's earliest (or the lane's due time is not known), the lane's due time is read
+-- again ('-infinity' once it has no pending work: the sweep deletes it). A lane another
+-- transaction holds is left alone (no waiting): it is that one's to update, and a due time left
+-- too early only makes claims look at the lane once more.
+CREATE FUNCTION offload_lane_leave(o text, p smallint, d timestamptz, claimed boolean)
+RETURNS void LANGUAGE plpgsql AS $$
+DECLARE
+  lane offload_lane;
+  due timestamptz;
+BEGIN
+  SELECT * INTO lane FROM offload_lane WHERE owner = o AND priority = p
+    FOR NO KEY UPDATE SKIP LOCKED;
+  IF NOT FOUND THEN
+    RETURN;
+  END IF;
+  due := lane.next_due;
+  -- Read again unless the lane's due time is after this task's: then this task was not its
+  -- earliest (nor were the others this statement took, once it has been read here).
+  IF due <= d THEN
+    due := (SELECT min(next_attempt_at) FROM offload_task
+            WHERE owner = o AND priority = p AND status = 'pending');
+    IF due > statement_timestamp() THEN
+      -- Moving the lane's due time into the future would hide a task that a submission under
+      -- way adds to this lane, due earlier: wait for submissions (they hold the queue's row
+      -- until they commit), then read it again. Only for lanes left with delayed work alone.
+      PERFORM 1 FROM offload_queue FOR UPDATE;
+      due := (SELECT min(next_attempt_at) FROM offload_task
+              WHERE owner = o AND priority = p AND status = 'pending');
+    END IF;
+  END IF;
+  UPDATE offload_lane SET next_due = coalesce(due, '-infinity'),
+    served = CASE WHEN claimed THEN nextval('offload_lane_turn') ELSE served END
+    WHERE owner = o AND priority = p;
+END
+$$;
 
 -- New tasks, one statement at a time (a batch of submissions is one multi-row insert). An insert
 -- that takes the queue or an owner past a limit of its session fails with a SQLSTATE naming the
@@ -115,7 +226,10 @@ CREATE FUNCTION offload_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
   q offload_queue;
   lim bigint;
+  d_pending bigint;
+  d_bytes bigint;
   over record;
+  g record;
   n_running bigint;
   n_retained bigint;
   n_bytes bigint;
@@ -125,32 +239,35 @@ BEGIN
           WHERE status = 'pending') i
     WHERE i.n > 0 RETURNING offload_queue.* INTO q;
   IF FOUND THEN
-    lim := offload_limit('queue_capacity');
-    IF q.pending > lim THEN
-      RAISE EXCEPTION 'the queue is full (% pending tasks)', lim USING ERRCODE = 'OF001';
+    -- Holding the queue's row: every earlier submission committed, and so is visible here.
+    IF offload_limit('queue_capacity') IS NOT NULL OR offload_limit('queue_bytes') IS NOT NULL
+    THEN
+      SELECT coalesce(sum(pending), 0), coalesce(sum(pending_bytes), 0) INTO d_pending, d_bytes
+        FROM offload_count;
+      lim := offload_limit('queue_capacity');
+      IF q.pending + d_pending > lim THEN
+        RAISE EXCEPTION 'the queue is full (% pending tasks)', lim USING ERRCODE = 'OF001';
+      END IF;
+      lim := offload_limit('queue_bytes');
+      IF q.pending_bytes + d_bytes > lim THEN
+        RAISE EXCEPTION 'the queue is full (% bytes of pending input)', lim
+          USING ERRCODE = 'OF004';
+      END IF;
     END IF;
-    lim := offload_limit('queue_bytes');
-    IF q.pending_bytes > lim THEN
-      RAISE EXCEPTION 'the queue is full (% bytes of pending input)', lim
-        USING ERRCODE = 'OF004';
-    END IF;
-    INSERT INTO offload_lane AS l (owner, priority, pending, pending_bytes, served, next_due)
-      SELECT owner, priority, count(*), sum(input_bytes), nextval('offload_lane_turn'),
-             min(next_attempt_at)
-      FROM inserted WHERE status = 'pending' GROUP BY owner, priority ORDER BY owner, priority
-    ON CONFLICT (owner, priority) DO UPDATE SET
-      pending = l.pending + EXCLUDED.pending,
-      pending_bytes = l.pending_bytes + EXCLUDED.pending_bytes,
-      served = CASE WHEN l.pending = 0 THEN EXCLUDED.served ELSE l.served END,
-      next_due = CASE WHEN l.pending = 0 THEN EXCLUDED.next_due
-                      ELSE least(l.next_due, EXCLUDED.next_due) END;
+    INSERT INTO offload_owner AS o (owner, pending, pending_bytes)
+      SELECT owner, count(*), sum(input_bytes) FROM inserted WHERE status = 'pending'
+      GROUP BY owner ORDER BY owner
+    ON CONFLICT (owner) DO UPDATE SET pending = o.pending + EXCLUDED.pending,
+      pending_bytes = o.pending_bytes + EXCLUDED.pending_bytes;
     IF offload_limit('owner_tasks') IS NOT NULL OR offload_limit('owner_bytes') IS NOT NULL THEN
-      SELECT l.owner, sum(l.pending) AS tasks, sum(l.pending_bytes) AS bytes INTO over
-        FROM offload_lane l
-        WHERE l.owner IN (SELECT owner FROM inserted WHERE status = 'pending')
-        GROUP BY l.owner
-        HAVING sum(l.pending) > offload_limit('owner_tasks')
-            OR sum(l.pending_bytes) > offload_limit('owner_bytes')
+      SELECT o.owner, o.pending + coalesce(x.pending, 0) AS tasks,
+             o.pending_bytes + coalesce(x.bytes, 0) AS bytes INTO over
+        FROM offload_owner o
+        LEFT JOIN LATERAL (SELECT sum(d.pending) AS pending, sum(d.pending_bytes) AS bytes
+                           FROM offload_owner_delta d WHERE d.owner = o.owner) x ON true
+        WHERE o.owner IN (SELECT owner FROM inserted WHERE status = 'pending')
+          AND (o.pending + coalesce(x.pending, 0) > offload_limit('owner_tasks')
+               OR o.pending_bytes + coalesce(x.bytes, 0) > offload_limit('owner_bytes'))
         LIMIT 1;
       IF FOUND THEN
         IF over.tasks > offload_limit('owner_tasks') THEN
@@ -161,106 +278,103 @@ BEGIN
           USING ERRCODE = 'OF003';
       END IF;
     END IF;
+    FOR g IN SELECT owner, priority, min(next_attempt_at) AS due FROM inserted
+             WHERE status = 'pending' GROUP BY owner, priority ORDER BY owner, priority LOOP
+      PERFORM offload_lane_enter(g.owner, g.priority, g.due, true);
+    END LOOP;
   END IF;
   -- Offload inserts only pending tasks; anything else inserted by hand is counted too.
   SELECT count(*) FILTER (WHERE i.status = 'running'), count(offload_retained_bytes(i)),
-         coalesce(sum(offload_retained_bytes(i)), 0)
+         coalesce(sum(offload_retained_bytes(i)), 0)::bigint
     INTO n_running, n_retained, n_bytes FROM inserted i WHERE i.status <> 'pending';
   IF n_running > 0 OR n_retained > 0 THEN
-    INSERT INTO offload_count AS c (backend, running, retained, retained_bytes)
-      VALUES (pg_backend_pid(), n_running, n_retained, n_bytes)
-    ON CONFLICT (backend) DO UPDATE SET running = c.running + EXCLUDED.running,
-      retained = c.retained + EXCLUDED.retained,
-      retained_bytes = c.retained_bytes + EXCLUDED.retained_bytes;
+    PERFORM offload_count_add(0, 0, n_running, n_retained, n_bytes);
   END IF;
   RETURN NULL;
 END
 $$;
 
--- A task changed status. Retries and hand-backs re-enter the queue and are never refused: they
--- were accepted before.
-CREATE FUNCTION offload_status_changed() RETURNS trigger LANGUAGE plpgsql AS $$
+-- Tasks changed: claims, ends, retries and hand-backs (back in the queue, never refused: they
+-- were admitted before), cancels, the reaper; or only progress or leases (nothing to count).
+CREATE FUNCTION offload_updated() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  lane_pending bigint;
-  lane_due timestamptz;
-  d_running integer := (NEW.status = 'running')::integer - (OLD.status = 'running')::integer;
-  old_kept bigint := offload_retained_bytes(OLD);
-  new_kept bigint := offload_retained_bytes(NEW);
+  d record;
+  g record;
 BEGIN
-  IF NEW.status = 'pending' THEN
-    UPDATE offload_queue SET pending = pending + 1,
-      pending_bytes = pending_bytes + NEW.input_bytes;
-    INSERT INTO offload_lane AS l (owner, priority, pending, pending_bytes, served, next_due)
-      VALUES (NEW.owner, NEW.priority, 1, NEW.input_bytes, nextval('offload_lane_turn'),
-              NEW.next_attempt_at)
-    ON CONFLICT (owner, priority) DO UPDATE SET
-      pending = l.pending + 1,
-      pending_bytes = l.pending_bytes + EXCLUDED.pending_bytes,
-      served = CASE WHEN l.pending = 0 THEN EXCLUDED.served ELSE l.served END,
-      next_due = CASE WHEN l.pending = 0 THEN EXCLUDED.next_due
-                      ELSE least(l.next_due, EXCLUDED.next_due) END;
-  ELSIF OLD.status = 'pending' THEN
-    UPDATE offload_queue SET pending = pending - 1,
-      pending_bytes = pending_bytes - OLD.input_bytes;
-    -- A claim sends the lane to the back of the line.
-    UPDATE offload_lane SET pending = pending - 1, pending_bytes = pending_bytes - OLD.input_bytes,
-      served = CASE WHEN NEW.status = 'running' THEN nextval('offload_lane_turn') ELSE served END,
-      next_due = CASE WHEN pending = 1 THEN NULL ELSE next_due END
-      WHERE owner = OLD.owner AND priority = OLD.priority
-      RETURNING pending, next_due INTO lane_pending, lane_due;
-    -- The lane's earliest task left: read the next one. A statement of its own, after the
-    -- queue row is locked, so it sees every committed change. Once per lane and statement: the
-    -- rows a claim takes have all left when the first of their triggers reads.
-    IF lane_pending > 0 AND OLD.next_attempt_at = lane_due THEN
-      UPDATE offload_lane SET next_due = (SELECT min(t.next_attempt_at) FROM offload_task t
-          WHERE t.owner = OLD.owner AND t.priority = OLD.priority AND t.status = 'pending')
-        WHERE owner = OLD.owner AND priority = OLD.priority;
-    END IF;
+  SELECT count(*) AS changed,
+         count(*) FILTER (WHERE (n.status = 'pending') <> (o.status = 'pending')) AS moved,
+         count(*) FILTER (WHERE n.status = 'pending')
+           - count(*) FILTER (WHERE o.status = 'pending') AS pending,
+         (coalesce(sum(n.input_bytes) FILTER (WHERE n.status = 'pending'), 0)
+           - coalesce(sum(o.input_bytes) FILTER (WHERE o.status = 'pending'), 0))::bigint
+           AS pending_bytes,
+         count(*) FILTER (WHERE n.status = 'running')
+           - count(*) FILTER (WHERE o.status = 'running') AS running,
+         count(offload_retained_bytes(n)) - count(offload_retained_bytes(o)) AS retained,
+         (coalesce(sum(offload_retained_bytes(n)), 0)
+           - coalesce(sum(offload_retained_bytes(o)), 0))::bigint AS retained_bytes
+    INTO d FROM old_rows o JOIN new_rows n ON n.id = o.id WHERE n.status <> o.status;
+  IF d.changed = 0 THEN
+    RETURN NULL;
   END IF;
-  IF d_running <> 0 OR old_kept IS NOT NULL OR new_kept IS NOT NULL THEN
-    INSERT INTO offload_count AS c (backend, running, retained, retained_bytes)
-      VALUES (pg_backend_pid(), d_running,
-              (new_kept IS NOT NULL)::integer - (old_kept IS NOT NULL)::integer,
-              coalesce(new_kept, 0) - coalesce(old_kept, 0))
-    ON CONFLICT (backend) DO UPDATE SET running = c.running + EXCLUDED.running,
-      retained = c.retained + EXCLUDED.retained,
-      retained_bytes = c.retained_bytes + EXCLUDED.retained_bytes;
+  PERFORM offload_count_add(d.pending, d.pending_bytes, d.running, d.retained,
+                            d.retained_bytes);
+  IF d.moved = 0 THEN
+    RETURN NULL; -- ends and the like: nothing entered or left the queue
   END IF;
+  INSERT INTO offload_owner_delta AS x (backend, owner, pending, pending_bytes)
+    SELECT pg_backend_pid(), n.owner,
+           sum(CASE WHEN n.status = 'pending' THEN 1 ELSE -1 END),
+           sum(CASE WHEN n.status = 'pending' THEN n.input_bytes ELSE -n.input_bytes END)
+    FROM old_rows o JOIN new_rows n ON n.id = o.id
+    WHERE (n.status = 'pending') <> (o.status = 'pending') GROUP BY n.owner ORDER BY n.owner
+  ON CONFLICT (backend, owner) DO UPDATE SET pending = x.pending + EXCLUDED.pending,
+    pending_bytes = x.pending_bytes + EXCLUDED.pending_bytes;
+  FOR g IN SELECT o.owner, o.priority, min(o.next_attempt_at) AS due,
+                  bool_or(n.status = 'running') AS claimed
+           FROM old_rows o JOIN new_rows n ON n.id = o.id
+           WHERE o.status = 'pending' AND n.status <> 'pending'
+           GROUP BY o.owner, o.priority ORDER BY o.owner, o.priority LOOP
+    PERFORM offload_lane_leave(g.owner, g.priority, g.due, g.claimed);
+  END LOOP;
+  FOR g IN SELECT n.owner, n.priority, min(n.next_attempt_at) AS due
+           FROM old_rows o JOIN new_rows n ON n.id = o.id
+           WHERE n.status = 'pending' AND o.status <> 'pending'
+           GROUP BY n.owner, n.priority ORDER BY n.owner, n.priority LOOP
+    PERFORM offload_lane_enter(g.owner, g.priority, g.due, false);
+  END LOOP;
   RETURN NULL;
 END
 $$;
 
 CREATE FUNCTION offload_deleted() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-  n bigint;
-  b bigint;
-  n_running bigint;
-  n_retained bigint;
-  n_bytes bigint;
+  g record;
+  d record;
 BEGIN
-  SELECT count(*), coalesce(sum(input_bytes), 0) INTO n, b FROM gone WHERE status = 'pending';
-  IF n > 0 THEN
-    UPDATE offload_queue SET pending = pending - n, pending_bytes = pending_bytes - b;
-    UPDATE offload_lane l SET pending = l.pending - g.n, pending_bytes = l.pending_bytes - g.b,
-        next_due = CASE WHEN l.pending = g.n THEN NULL ELSE l.next_due END
-      FROM (SELECT owner, priority, count(*) AS n, sum(input_bytes) AS b FROM gone
-            WHERE status = 'pending' GROUP BY owner, priority) g
-      WHERE l.owner = g.owner AND l.priority = g.priority;
-    UPDATE offload_lane l SET next_due = (SELECT min(t.next_attempt_at) FROM offload_task t
-        WHERE t.owner = l.owner AND t.priority = l.priority AND t.status = 'pending')
-      FROM (SELECT DISTINCT owner, priority FROM gone WHERE status = 'pending') g
-      WHERE l.owner = g.owner AND l.priority = g.priority AND l.pending > 0;
+  SELECT count(*) FILTER (WHERE x.status = 'pending') AS pending,
+         coalesce(sum(x.input_bytes) FILTER (WHERE x.status = 'pending'), 0)::bigint
+           AS pending_bytes,
+         count(*) FILTER (WHERE x.status = 'running') AS running,
+         count(offload_retained_bytes(x)) AS retained,
+         coalesce(sum(offload_retained_bytes(x)), 0)::bigint AS retained_bytes
+    INTO d FROM gone x;
+  IF d.pending > 0 OR d.running > 0 OR d.retained > 0 THEN
+    PERFORM offload_count_add(-d.pending, -d.pending_bytes, -d.running, -d.retained,
+                              -d.retained_bytes);
   END IF;
-  SELECT count(*) FILTER (WHERE g.status = 'running'), count(offload_retained_bytes(g)),
-         coalesce(sum(offload_retained_bytes(g)), 0)
-    INTO n_running, n_retained, n_bytes FROM gone g WHERE g.status <> 'pending';
-  IF n_running > 0 OR n_retained > 0 THEN
-    INSERT INTO offload_count AS c (backend, running, retained, retained_bytes)
-      VALUES (pg_backend_pid(), -n_running, -n_retained, -n_bytes)
-    ON CONFLICT (backend) DO UPDATE SET running = c.running + EXCLUDED.running,
-      retained = c.retained + EXCLUDED.retained,
-      retained_bytes = c.retained_bytes + EXCLUDED.retained_bytes;
+  IF d.pending = 0 THEN
+    RETURN NULL; -- the sweep deletes finished tasks only
   END IF;
+  INSERT INTO offload_owner_delta AS x (backend, owner, pending, pending_bytes)
+    SELECT pg_backend_pid(), owner, -count(*), -sum(input_bytes) FROM gone
+    WHERE status = 'pending' GROUP BY owner ORDER BY owner
+  ON CONFLICT (backend, owner) DO UPDATE SET pending = x.pending + EXCLUDED.pending,
+    pending_bytes = x.pending_bytes + EXCLUDED.pending_bytes;
+  FOR g IN SELECT owner, priority, min(next_attempt_at) AS due FROM gone
+           WHERE status = 'pending' GROUP BY owner, priority ORDER BY owner, priority LOOP
+    PERFORM offload_lane_leave(g.owner, g.priority, g.due, false);
+  END LOOP;
   RETURN NULL;
 END
 $$;
@@ -268,18 +382,21 @@ $$;
 CREATE FUNCTION offload_truncated() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   UPDATE offload_queue SET pending = 0, pending_bytes = 0;
+  DELETE FROM offload_owner;
+  DELETE FROM offload_owner_delta;
   DELETE FROM offload_lane;
   DELETE FROM offload_count WHERE backend <> 0;
-  UPDATE offload_count SET running = 0, retained = 0, retained_bytes = 0;
+  UPDATE offload_count SET pending = 0, pending_bytes = 0, running = 0, retained = 0,
+    retained_bytes = 0;
   RETURN NULL;
 END
 $$;
 
 CREATE TRIGGER offload_inserted AFTER INSERT ON offload_task
   REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION offload_inserted();
-CREATE TRIGGER offload_status_changed AFTER UPDATE OF status ON offload_task
-  FOR EACH ROW WHEN (OLD.status IS DISTINCT FROM NEW.status)
-  EXECUTE FUNCTION offload_status_changed();
+CREATE TRIGGER offload_updated AFTER UPDATE ON offload_task
+  REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+  FOR EACH STATEMENT EXECUTE FUNCTION offload_updated();
 CREATE TRIGGER offload_deleted AFTER DELETE ON offload_task
   REFERENCING OLD TABLE AS gone FOR EACH STATEMENT EXECUTE FUNCTION offload_deleted();
 CREATE TRIGGER offload_truncated AFTER TRUNCATE ON offload_task

@@ -6,10 +6,10 @@ import java.util.List;
 
 /**
  * The claim statements: due tasks locked with {@code FOR UPDATE SKIP LOCKED} (so instances never
- * wait on each other's claims), marked running under a lease and announced, in one statement.
+ * wait on each other's claims) and marked running under a lease, in one statement.
  *
  * <p>Both take the same parameters, in this order: now, whether any type goes, the types, the
- * most to claim, then the start time, the lease owner and expiry, and the notice prefix. Both
+ * most to claim, then the start time, the lease owner and expiry. Both
  * return the queue-order key (priority, then two numbers) followed by {@link TaskRows#COLUMNS}.
  */
 final class ClaimSql {
@@ -35,7 +35,7 @@ final class ClaimSql {
   /** {@link #MAX} as a constant the planner sees (it cannot evaluate the parameter's LIMIT). */
   private static final String CLAIMED_AT_MOST = " LIMIT " + MAX;
 
-  /** Marks the rows of CTE {@code due} running, returns them and announces them. */
+  /** Marks the rows of CTE {@code due} running and returns them. */
   private static final String START = ", up AS (UPDATE offload_task t SET status = 'running',"
       + " attempts = t.attempts + 1, progress_percent = NULL, progress_message = NULL,"
       + " started_at = ?, finished_at = NULL, next_attempt_at = NULL, expires_at = NULL,"
@@ -43,12 +43,8 @@ final class ClaimSql {
       // The ANY names the claimed ids as an index condition: told only of the join, the planner
       // may hash the whole table to find a handful of rows.
       + " FROM due WHERE t.id = due.id AND t.id = ANY (ARRAY(SELECT id FROM due))"
-      + " RETURNING due.k1, due.k2, due.k3, "
-      + TaskRows.columns("t") + ")"
-      // The notice names every claimed id; the sub-select runs once, and only when a row was
-      // claimed.
-      + " SELECT up.*, (SELECT pg_notify('" + PgListener.CHANNEL + "', ?"
-      + " || string_agg(up.id::text, ',')) FROM up) FROM up";
+      + " RETURNING due.k1, due.k2, due.k3, " + TaskRows.columns("t") + ")"
+      + " SELECT * FROM up";
 
   /**
    * Strict queue order: priority, due time, arrival; one index, whoever the owners are. The
@@ -76,7 +72,8 @@ final class ClaimSql {
    * answer when every lane yields. A lane that yields nothing (all its due tasks are of types
    * this instance does not run, or held by a concurrent claim) does not stop the walk: the walk
    * stops after n rows, not after n lanes. Lanes whose tasks are all delayed are skipped by
-   * their earliest due time, which the triggers keep.
+   * their earliest due time, which the triggers keep (at most the earliest; '-infinity' for a
+   * lane a claim just emptied, until the sweep deletes it).
    *
    * <p>The priorities are three branches of one UNION ALL under a LIMIT: the executor starts a
    * branch only when the ones before it yielded fewer than n, so the lower priorities are not
@@ -90,7 +87,7 @@ final class ClaimSql {
     for (Priority priority : Priority.values()) {
       int k = priority.ordinal();
       String lanesDue = "FROM offload_lane WHERE priority = " + k
-          + " AND pending > 0 AND next_due <= " + NOW;
+          + " AND next_due <= " + NOW;
       counts.append(", c").append(k).append(" AS MATERIALIZED (SELECT count(*) AS lanes FROM ("
           + "SELECT 1 ").append(lanesDue).append(" LIMIT ").append(N).append(") z)");
       String perLane = "(SELECT CASE WHEN c.lanes >= p.n THEN 1 ELSE p.n - c.lanes + 1 END"

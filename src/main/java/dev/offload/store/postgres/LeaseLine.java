@@ -16,12 +16,19 @@ final class LeaseLine implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(LeaseLine.class.getName());
 
   private final PostgresSettings settings;
+  private final String applicationName;
   /** Written under this object's lock; read by close() without it, to unblock a hung read. */
   private volatile Connection connection;
   private volatile boolean closed;
 
   LeaseLine(PostgresSettings settings) {
+    this(settings, "offload-leases");
+  }
+
+  /** A connection of its own for another thread; {@code applicationName} names it in the server. */
+  LeaseLine(PostgresSettings settings, String applicationName) {
     this.settings = settings;
+    this.applicationName = applicationName;
   }
 
   @FunctionalInterface
@@ -55,7 +62,7 @@ final class LeaseLine implements AutoCloseable {
     if (settings.password() != null) {
       props.setProperty("password", settings.password());
     }
-    props.setProperty("ApplicationName", "offload-leases");
+    props.setProperty("ApplicationName", applicationName);
     props.setProperty("tcpKeepAlive", "true");
     props.setProperty("connectTimeout",
         Long.toString(Math.max(1, settings.connectTimeout().toSeconds())));

@@ -64,8 +64,8 @@ public final class PostgresTaskStore implements TaskStore {
   private static final int TRIES = 3;
   /** Submissions one insert takes at most. */
   private static final int INSERT_BATCH = 100;
-  /** Ends one statement writes at most: one notice names them all, and new work. */
-  private static final int FINISH_BATCH = PgListener.IDS_PER_NOTICE - 1;
+  /** Ends one statement writes at most. */
+  private static final int FINISH_BATCH = 150;
   /** How long a read of the types no live instance runs is reused (health asks often). */
   private static final long UNCLAIMABLE_MAX_AGE_NANOS = 2_000_000_000L;
 
@@ -74,36 +74,33 @@ public final class PostgresTaskStore implements TaskStore {
   /** Also a task that ended with a TTL of 0, until the sweep deletes it: for its watchers. */
   private static final String LAST_STATE = SELECT + " WHERE id = ?";
   private static final String BY_KEY = SELECT + " WHERE owner = ? AND idempotency_key = ?";
-  private static final String NOTIFY_ONE = "pg_notify('" + PgListener.CHANNEL + "', ?)";
   /**
-   * Inserts and announces in one statement; no row comes back for a known idempotency key. The
-   * pending limits are checked by a trigger (migration V4) against the session's settings, which
-   * every pooled connection sets when it opens.
+   * Inserts; no row comes back for a known idempotency key. The pending limits are checked by a
+   * trigger (migration V4) against the session's settings, which every pooled connection sets
+   * when it opens.
    */
   private static final String ON_KEY = " ON CONFLICT (owner, idempotency_key)"
       + " WHERE idempotency_key IS NOT NULL DO NOTHING RETURNING id";
-  private static final String INSERT_ONE = "WITH ins AS (" + TaskRows.INSERT + ON_KEY + ")"
-      + " SELECT ins.id, (SELECT " + NOTIFY_ONE + ") FROM ins";
-  /** {@link #INSERT_ONE} for a batch: one array per column, one notice. */
-  private static final String INSERT_MANY = "WITH ins AS (" + TaskRows.INSERT_MANY + ON_KEY
-      + ") SELECT ins.id, (SELECT " + NOTIFY_ONE + ") FROM ins";
-  /** The earliest due time over the lanes, which the triggers keep (migration V4). */
-  private static final String NEXT_DUE =
-      "SELECT min(next_due) FROM offload_lane WHERE pending > 0";
+  private static final String INSERT_ONE = TaskRows.INSERT + ON_KEY;
+  /** {@link #INSERT_ONE} for a batch: one array per column. */
+  private static final String INSERT_MANY = TaskRows.INSERT_MANY + ON_KEY;
+  /** The earliest due time of any pending task: one probe of the claim index per priority. */
+  private static final String NEXT_DUE = "SELECT min(x.due) FROM (VALUES (0), (1), (2)) AS k(p),"
+      + " LATERAL (SELECT min(t.next_attempt_at) AS due FROM offload_task t"
+      + " WHERE t.status = 'pending' AND t.input_bytes >= 0 AND t.priority = k.p) x";
   /** The earliest due time of some types: one index probe per type. */
   private static final String NEXT_DUE_OF = "SELECT min(x.due) FROM unnest(?::text[]) AS k(type),"
       + " LATERAL (SELECT min(t.next_attempt_at) AS due FROM offload_task t"
       + " WHERE t.status = 'pending' AND t.type = k.type) x";
   private static final String CURRENT = " WHERE id = ? AND status = 'running' AND attempts = ?"
       + " AND lease_owner = ANY (?)";
-  private static final String PROGRESS = "WITH up AS (UPDATE offload_task SET"
-      + " progress_percent = ?, progress_message = ?" + CURRENT + " RETURNING "
-      + TaskRows.COLUMNS + ") SELECT up.*, " + NOTIFY_ONE + " FROM up";
+  private static final String PROGRESS = "UPDATE offload_task SET"
+      + " progress_percent = ?, progress_message = ?" + CURRENT + " RETURNING " + TaskRows.COLUMNS;
   /**
    * Ends attempts in one statement, from the snapshots this store's instances claimed, one array
    * per column: the fence (attempt, running, an owner that claimed here) guarantees each row
    * still is its snapshot but for its progress, which is kept (cleared for a hand-back) and
-   * returned. One notice names every ended task, and new work when one went back to the queue.
+   * returned, with whether it went back to the queue.
    */
   private static final String FINISH = "WITH o AS (SELECT * FROM unnest(?::text[]::uuid[],"
       + " ?::text[]::integer[], ?::text[], ?::text[]::integer[], ?::text[]::boolean[],"
@@ -123,9 +120,7 @@ public final class PostgresTaskStore implements TaskStore {
       + " WHERE t.id = o.id AND t.id = ANY (ARRAY(SELECT id FROM o)) AND t.status = 'running'"
       + " AND t.attempts = o.attempt AND t.lease_owner = ANY (?)"
       + " RETURNING t.id, t.progress_percent, t.progress_message, t.status = 'pending' AS back)"
-      + " SELECT up.id, up.progress_percent, up.progress_message, (SELECT pg_notify('"
-      + PgListener.CHANNEL + "', ? || concat_ws(',', CASE WHEN bool_or(u.back) THEN '"
-      + PgListener.WORK + "' END, string_agg(u.id::text, ','))) FROM up u) FROM up";
+      + " SELECT * FROM up";
   private static final String LOCK_BY_ID = LAST_STATE + " FOR UPDATE";
   /**
    * Renews this instance's leases and its entry among the live instances, in one statement.
@@ -182,35 +177,77 @@ public final class PostgresTaskStore implements TaskStore {
       + " AND (o.k <= kept.n - ? OR o.upto - o.bytes < kept.b - ?)";
   /**
    * Lanes without pending work go (a new task makes its lane again), so that claims walk only
-   * busy ones. Locked rows belong to a change under way: skipped.
+   * busy ones. Holding the queue's row, no submission is under way (a submission makes or reads
+   * its lane without a lock); lanes locked by a retry, a hand-back or a claim are skipped; the
+   * delete re-checks in a statement of its own, whose snapshot sees every task committed before.
    */
-  private static final String IDLE_LANES = "DELETE FROM offload_lane WHERE (owner, priority) IN ("
-      + " SELECT owner, priority FROM offload_lane WHERE pending = 0 LIMIT ?"
+  private static final String LOCK_IDLE_LANES = "WITH q AS (SELECT 1 FROM offload_queue"
+      + " FOR UPDATE) SELECT owner, priority FROM offload_lane l, q"
+      + " WHERE NOT EXISTS (SELECT 1 FROM offload_task t WHERE t.owner = l.owner"
+      + " AND t.priority = l.priority AND t.status = 'pending') LIMIT ?"
+      + " FOR UPDATE OF l SKIP LOCKED";
+  private static final String DELETE_IDLE_LANES = "DELETE FROM offload_lane l"
+      + " USING unnest(?::text[], ?::smallint[]) AS k(owner, priority)"
+      + " WHERE l.owner = k.owner AND l.priority = k.priority AND NOT EXISTS (SELECT 1"
+      + " FROM offload_task t WHERE t.owner = l.owner AND t.priority = l.priority"
+      + " AND t.status = 'pending')";
+  /**
+   * The sessions' parts of the owners' figures are added to what was admitted (rows another
+   * transaction holds are skipped), so those tables stay small; owners with nothing pending go.
+   */
+  private static final String FOLD_OWNERS = "WITH k AS (SELECT backend, owner"
+      + " FROM offload_owner_delta LIMIT ? FOR UPDATE SKIP LOCKED),"
+      + " gone AS (DELETE FROM offload_owner_delta d USING k WHERE d.backend = k.backend"
+      + " AND d.owner = k.owner RETURNING d.owner, d.pending, d.pending_bytes)"
+      + " INSERT INTO offload_owner AS o (owner, pending, pending_bytes)"
+      + " SELECT owner, sum(pending), sum(pending_bytes) FROM gone GROUP BY owner ORDER BY owner"
+      + " ON CONFLICT (owner) DO UPDATE SET pending = o.pending + EXCLUDED.pending,"
+      + " pending_bytes = o.pending_bytes + EXCLUDED.pending_bytes";
+  private static final String IDLE_OWNERS = "DELETE FROM offload_owner WHERE owner IN ("
+      + " SELECT owner FROM offload_owner WHERE pending = 0 AND pending_bytes = 0 LIMIT ?"
       + " FOR UPDATE SKIP LOCKED)";
-  /** The count rows of sessions that ended are added to row 0, so the table stays small. */
-  private static final String FOLD_COUNTS = "WITH gone AS (DELETE FROM offload_count"
-      + " WHERE backend <> 0 AND backend NOT IN (SELECT pid FROM pg_stat_activity"
-      + " WHERE pid IS NOT NULL) RETURNING running, retained, retained_bytes)"
-      + " UPDATE offload_count SET running = running + (SELECT coalesce(sum(running), 0) FROM gone),"
-      + " retained = retained + (SELECT coalesce(sum(retained), 0) FROM gone),"
-      + " retained_bytes = retained_bytes + (SELECT coalesce(sum(retained_bytes), 0) FROM gone)"
-      + " WHERE backend = 0";
+  /**
+   * The sessions' parts of the pending figures are added to the queue's row (locked first: a
+   * session's row is then skipped, never waited for), and the rows of sessions that ended go,
+   * their running and retained parts added to row 0.
+   */
+  private static final String FOLD_COUNTS = "WITH q AS (SELECT 1 FROM offload_queue FOR UPDATE),"
+      + " k AS (SELECT c.backend, c.pending, c.pending_bytes, c.running, c.retained,"
+      + " c.retained_bytes, c.backend NOT IN (SELECT pid FROM pg_stat_activity"
+      + " WHERE pid IS NOT NULL) AS ended FROM offload_count c, q WHERE c.backend <> 0"
+      + " FOR UPDATE OF c SKIP LOCKED),"
+      + " zeroed AS (UPDATE offload_count c SET pending = 0, pending_bytes = 0 FROM k"
+      + " WHERE c.backend = k.backend AND NOT k.ended),"
+      + " ended AS (DELETE FROM offload_count c USING k WHERE c.backend = k.backend AND k.ended),"
+      + " base AS (UPDATE offload_count SET"
+      + " running = running + (SELECT coalesce(sum(running), 0) FROM k WHERE ended),"
+      + " retained = retained + (SELECT coalesce(sum(retained), 0) FROM k WHERE ended),"
+      + " retained_bytes = retained_bytes"
+      + " + (SELECT coalesce(sum(retained_bytes), 0) FROM k WHERE ended)"
+      + " WHERE backend = 0)"
+      + " UPDATE offload_queue SET pending = pending + (SELECT coalesce(sum(pending), 0) FROM k),"
+      + " pending_bytes = pending_bytes + (SELECT coalesce(sum(pending_bytes), 0) FROM k)";
   /** Instances silent for a day are forgotten (a crashed one never left). */
   private static final String DEAD_INSTANCES =
       "DELETE FROM offload_instance WHERE alive_until < now() - interval '1 day'";
   /**
    * The figures the triggers keep (migration V4): never a count of the task table, as health is
-   * polled by every page and load balancer. Owners are counted over the lanes with pending work,
-   * one row per owner and priority.
+   * polled by every page and load balancer. A pending figure is what submissions admitted plus
+   * the sessions' parts (claims, retries, cancels); owners are counted over those rows.
    */
-  private static final String STATS = "SELECT q.pending, c.running, c.retained, q.pending_bytes,"
-      + " c.retained_bytes, (SELECT count(DISTINCT owner) FROM offload_lane WHERE pending > 0)"
-      + " FROM offload_queue q, (SELECT coalesce(sum(running), 0) AS running,"
+  private static final String STATS = "SELECT q.pending + c.pending, c.running, c.retained,"
+      + " q.pending_bytes + c.pending_bytes, c.retained_bytes, (SELECT count(*) FROM ("
+      + " SELECT owner FROM (SELECT owner, pending FROM offload_owner UNION ALL"
+      + " SELECT owner, pending FROM offload_owner_delta) u GROUP BY owner"
+      + " HAVING sum(pending) > 0) o)"
+      + " FROM offload_queue q, (SELECT coalesce(sum(pending), 0) AS pending,"
+      + " coalesce(sum(pending_bytes), 0) AS pending_bytes, coalesce(sum(running), 0) AS running,"
       + " coalesce(sum(retained), 0) AS retained,"
       + " coalesce(sum(retained_bytes), 0) AS retained_bytes FROM offload_count) c";
   private static final String OWNER_STATS = "SELECT coalesce(sum(pending), 0),"
-      + " coalesce(sum(pending_bytes), 0) FROM offload_lane WHERE owner = ?";
-  private static final String NOTIFY = "SELECT pg_notify('" + PgListener.CHANNEL + "', ?)";
+      + " coalesce(sum(pending_bytes), 0) FROM (SELECT pending, pending_bytes FROM offload_owner"
+      + " WHERE owner = ? UNION ALL SELECT pending, pending_bytes FROM offload_owner_delta"
+      + " WHERE owner = ?) u";
 
   private final HikariDataSource pool;
   private final PostgresSettings settings;
@@ -224,6 +261,8 @@ public final class PostgresTaskStore implements TaskStore {
       new Batcher<>(FINISH_BATCH, this::finishBatch);
   /** Statements sent to the database: its round trips, for benchmarks. */
   private final LongAdder roundTrips = new LongAdder();
+  /** Announces this store's changes to the other instances, after they committed. */
+  private final Notifier notifier;
   private final Object lifecycle = new Object();
   // Guarded by lifecycle.
   private PgListener listener;
@@ -237,6 +276,7 @@ public final class PostgresTaskStore implements TaskStore {
     this.pool = pool;
     this.settings = settings;
     this.leaseLine = new LeaseLine(settings);
+    this.notifier = new Notifier(settings, sender, roundTrips);
   }
 
   /**
@@ -287,15 +327,28 @@ public final class PostgresTaskStore implements TaskStore {
    * trigger (migration V4) checks, as session settings. Numbers only, so nothing needs quoting.
    */
   static String sessionLimits(StoreLimits l) {
-    return "SELECT set_config('offload.queue_capacity', '" + l.queueTasks() + "', false),"
-        + " set_config('offload.queue_bytes', '" + l.queueBytes() + "', false),"
-        + " set_config('offload.owner_tasks', '" + l.ownerTasks() + "', false),"
-        + " set_config('offload.owner_bytes', '" + l.ownerBytes() + "', false)";
+    return "SELECT set_config('offload.queue_capacity', '" + limit(l.queueTasks()) + "', false),"
+        + " set_config('offload.queue_bytes', '" + limit(l.queueBytes()) + "', false),"
+        + " set_config('offload.owner_tasks', '" + limit(l.ownerTasks()) + "', false),"
+        + " set_config('offload.owner_bytes', '" + limit(l.ownerBytes()) + "', false)";
   }
 
-  /** Statements this store has sent to the database (its round trips), for benchmarks. */
+  /** A limit as the trigger reads it: none (empty) when it cannot be reached. */
+  private static String limit(long value) {
+    return value == Long.MAX_VALUE ? "" : Long.toString(value);
+  }
+
+  /**
+   * Statements this store has sent to the database (its round trips: notices to the other
+   * instances and commits of transactions included), for benchmarks.
+   */
   public long roundTrips() {
     return roundTrips.sum();
+  }
+
+  /** For tests: whether every change announced so far has been sent to the other instances. */
+  boolean noticesSent() {
+    return notifier.idle();
   }
 
   // ---------------------------------------------------------------- the queue
@@ -339,6 +392,7 @@ public final class PostgresTaskStore implements TaskStore {
       if (batch.size() > 1) {
         try {
           Set<UUID> created = insertAll(c, batch);
+          notifier.announce(List.of(), !created.isEmpty());
           return batch.stream().map(t -> Batcher.Result.of(created.contains(t.id()))).toList();
         } catch (SQLException e) {
           if (SqlErrors.refusedLimit(e).isEmpty()
@@ -351,6 +405,7 @@ public final class PostgresTaskStore implements TaskStore {
       for (Task t : batch) {
         results.add(insertAlone(c, t));
       }
+      notifier.announce(List.of(), results.stream().anyMatch(r -> Boolean.TRUE.equals(r.value())));
       return results;
     });
   }
@@ -359,9 +414,11 @@ public final class PostgresTaskStore implements TaskStore {
   private Set<UUID> insertAll(Connection c, List<Task> batch) throws SQLException {
     Set<UUID> created = new java.util.HashSet<>();
     try (PreparedStatement ps = c.prepareStatement(batch.size() == 1 ? INSERT_ONE : INSERT_MANY)) {
-      int i = batch.size() == 1 ? bindOne(ps, batch.get(0))
-          : TaskRows.bindInsertMany(c, ps, batch);
-      ps.setString(i, PgListener.workPayload(sender));
+      if (batch.size() == 1) {
+        TaskRows.bindInsert(ps, batch.get(0));
+      } else {
+        TaskRows.bindInsertMany(c, ps, batch);
+      }
       try (ResultSet rs = query(ps)) {
         while (rs.next()) {
           created.add(rs.getObject(1, UUID.class));
@@ -369,11 +426,6 @@ public final class PostgresTaskStore implements TaskStore {
       }
     }
     return created;
-  }
-
-  private static int bindOne(PreparedStatement ps, Task t) throws SQLException {
-    TaskRows.bindInsert(ps, t);
-    return TaskRows.INSERT_PARAMETERS + 1;
   }
 
   private Batcher.Result<Boolean> insertAlone(Connection c, Task t) {
@@ -503,8 +555,7 @@ public final class PostgresTaskStore implements TaskStore {
         ps.setInt(i++, n);
         TaskRows.setInstant(ps, i++, now);
         ps.setString(i++, instance);
-        TaskRows.setInstant(ps, i++, leaseUntil);
-        ps.setString(i, PgListener.idsPayloadPrefix(sender));
+        TaskRows.setInstant(ps, i, leaseUntil);
         try (ResultSet rs = query(ps)) {
           while (rs.next()) {
             claimed.add(new Claimed(TaskRows.read(rs, 4), rs.getShort(1), rs.getLong(2),
@@ -515,6 +566,7 @@ public final class PostgresTaskStore implements TaskStore {
       if (claimed.isEmpty()) {
         return List.of();
       }
+      notifier.announce(claimed.stream().map(x -> x.task().id()).toList(), false);
       // RETURNING keeps no order: restore the queue's.
       claimed.sort(Comparator.comparingInt((Claimed x) -> x.k1())
           .thenComparingLong(Claimed::k2)
@@ -562,9 +614,12 @@ public final class PostgresTaskStore implements TaskStore {
         ps.setObject(3, id);
         ps.setInt(4, attempt.attempts());
         ps.setArray(5, instanceArray(c));
-        ps.setString(6, PgListener.payloads(sender, List.of(id), false).get(0));
         try (ResultSet rs = query(ps)) {
-          return rs.next() ? Optional.of(TaskRows.read(rs)) : Optional.empty();
+          if (!rs.next()) {
+            return Optional.empty();
+          }
+          notifier.announce(List.of(id), false);
+          return Optional.of(TaskRows.read(rs));
         }
       }
     });
@@ -600,6 +655,7 @@ public final class PostgresTaskStore implements TaskStore {
   List<Batcher.Result<Optional<Task>>> finishBatch(List<Ending> batch) {
     return call("recording the end of " + batch.size() + " attempts", c -> {
       Map<UUID, Progress> ended = new HashMap<>();
+      boolean requeued = false;
       try (PreparedStatement ps = c.prepareStatement(FINISH)) {
         int i = 1;
         List<Task> next = batch.stream().map(Ending::next).toList();
@@ -620,14 +676,15 @@ public final class PostgresTaskStore implements TaskStore {
         ps.setArray(i++, TaskRows.textArray(c, next.stream()
             .map(t -> t.error() == null ? null : t.error().message()).toList()));
         ps.setArray(i++, TaskRows.textArray(c, next.stream().map(TaskRows::forgotten).toList()));
-        ps.setArray(i++, instanceArray(c));
-        ps.setString(i, PgListener.idsPayloadPrefix(sender));
+        ps.setArray(i, instanceArray(c));
         try (ResultSet rs = query(ps)) {
           while (rs.next()) {
             ended.put(rs.getObject(1, UUID.class), TaskRows.progress(rs, 2));
+            requeued |= rs.getBoolean(4);
           }
         }
       }
+      notifier.announce(ended.keySet(), requeued);
       List<Batcher.Result<Optional<Task>>> results = new ArrayList<>(batch.size());
       for (Ending e : batch) {
         if (!ended.containsKey(e.claimed().id())) {
@@ -644,7 +701,7 @@ public final class PostgresTaskStore implements TaskStore {
 
   @Override
   public Optional<Task> cancel(UUID id, Instant now) {
-    return inTransaction("canceling task " + id, c -> {
+    Optional<Task> canceled = inTransaction("canceling task " + id, c -> {
       Optional<Task> current = queryOne(c, LOCK_BY_ID, ps -> ps.setObject(1, id));
       if (current.isEmpty() || TaskRows.forgotten(current.get())) {
         return Optional.empty();
@@ -652,12 +709,13 @@ public final class PostgresTaskStore implements TaskStore {
       if (current.get().isTerminal()) {
         throw new AlreadyFinishedException(current.get());
       }
-      Task canceled = current.get().canceled(now);
-      write(c, canceled);
-      // The instance running it hears this and interrupts the attempt.
-      notify(c, List.of(id), false);
-      return Optional.of(canceled);
+      Task next = current.get().canceled(now);
+      write(c, next);
+      return Optional.of(next);
     });
+    // The instance running it hears this and interrupts the attempt.
+    canceled.ifPresent(t -> notifier.announce(List.of(id), false));
+    return canceled;
   }
 
   @Override
@@ -737,7 +795,9 @@ public final class PostgresTaskStore implements TaskStore {
       c.setAutoCommit(false);
       try {
         List<Task> changed = reclaim(c, now);
-        c.commit();
+        commit(c);
+        notifier.announce(changed.stream().map(Task::id).toList(),
+            changed.stream().anyMatch(t -> !t.isTerminal()));
         return changed;
       } catch (SQLException | RuntimeException e) {
         rollbackQuietly(c);
@@ -763,16 +823,13 @@ public final class PostgresTaskStore implements TaskStore {
       return List.of();
     }
     List<Task> changed = new ArrayList<>(expired.size());
-    boolean requeued = false;
     for (Task t : expired) {
       TaskError error = new TaskError(TaskError.LEASE_EXPIRED, "attempt " + t.attempts()
           + " stopped renewing its lease: its instance crashed, stopped or lost the database");
       Task next = t.hasAttemptsLeft() ? t.retrying(error, now) : t.failed(error, now);
-      requeued |= !next.isTerminal();
       write(c, next);
       changed.add(next);
     }
-    notify(c, changed.stream().map(Task::id).toList(), requeued);
     LOG.warning(() -> "reclaimed " + changed.size() + " tasks whose lease expired: "
         + changed.stream().map(t -> t.id() + " -> " + t.status().wire()).toList());
     return changed;
@@ -822,18 +879,52 @@ public final class PostgresTaskStore implements TaskStore {
         }
       }
       if (deleted < batch) {
-        try (PreparedStatement ps = c.prepareStatement(IDLE_LANES)) {
-          ps.setInt(1, batch);
-          update(ps);
-        }
-        for (String tidy : List.of(FOLD_COUNTS, DEAD_INSTANCES)) {
-          try (PreparedStatement ps = c.prepareStatement(tidy)) {
-            update(ps);
-          }
-        }
+        tidy(c, batch);
       }
       return deleted;
     });
+  }
+
+  /** The bookkeeping of migration V4, kept small: idle lanes and owners, folded parts. */
+  private void tidy(Connection c, int batch) throws SQLException {
+    c.setAutoCommit(false);
+    try {
+      List<String> owners = new ArrayList<>();
+      List<Short> priorities = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(LOCK_IDLE_LANES)) {
+        ps.setInt(1, batch);
+        try (ResultSet rs = query(ps)) {
+          while (rs.next()) {
+            owners.add(rs.getString(1));
+            priorities.add(rs.getShort(2));
+          }
+        }
+      }
+      if (!owners.isEmpty()) {
+        try (PreparedStatement ps = c.prepareStatement(DELETE_IDLE_LANES)) {
+          ps.setArray(1, c.createArrayOf("text", owners.toArray()));
+          ps.setArray(2, c.createArrayOf("int2", priorities.toArray()));
+          update(ps);
+        }
+      }
+      commit(c);
+    } catch (SQLException | RuntimeException e) {
+      rollbackQuietly(c);
+      throw e;
+    } finally {
+      c.setAutoCommit(true);
+    }
+    for (String tidy : List.of(FOLD_OWNERS, IDLE_OWNERS)) {
+      try (PreparedStatement ps = c.prepareStatement(tidy)) {
+        ps.setInt(1, batch * 10);
+        update(ps);
+      }
+    }
+    for (String tidy : List.of(FOLD_COUNTS, DEAD_INSTANCES)) {
+      try (PreparedStatement ps = c.prepareStatement(tidy)) {
+        update(ps);
+      }
+    }
   }
 
   @Override
@@ -853,6 +944,7 @@ public final class PostgresTaskStore implements TaskStore {
     return call("reading the pending tasks of " + owner, c -> {
       try (PreparedStatement ps = c.prepareStatement(OWNER_STATS)) {
         ps.setString(1, owner);
+        ps.setString(2, owner);
         try (ResultSet rs = query(ps)) {
           rs.next();
           return Optional.of(new OwnerStats(rs.getLong(1), rs.getLong(2)));
@@ -912,6 +1004,9 @@ public final class PostgresTaskStore implements TaskStore {
     if (l != null && !l.stop(2_000)) {
       LOG.warning("the PostgreSQL listener thread did not stop within 2.5 s");
     }
+    if (!notifier.stop(2_000)) {
+      LOG.warning("the PostgreSQL notifier thread did not stop within 2.5 s");
+    }
     leaseLine.close();
     pool.close();
   }
@@ -953,7 +1048,7 @@ public final class PostgresTaskStore implements TaskStore {
         c.setAutoCommit(false);
         try {
           T result = work.run(c);
-          c.commit();
+          commit(c);
           return result;
         } catch (SQLException | RuntimeException e) {
           rollbackQuietly(c);
@@ -974,6 +1069,12 @@ public final class PostgresTaskStore implements TaskStore {
     } catch (SQLException e) {
       LOG.log(Level.FINE, "rollback failed (the connection is probably gone)", e);
     }
+  }
+
+  /** Commits, counting the round trip. */
+  private void commit(Connection c) throws SQLException {
+    roundTrips.increment();
+    c.commit();
   }
 
   /** Executes a query, counting the round trip. */
@@ -999,15 +1100,5 @@ public final class PostgresTaskStore implements TaskStore {
 
   private Array instanceArray(Connection c) throws SQLException {
     return c.createArrayOf("text", instances.toArray());
-  }
-
-  /** Announces changed tasks (and new work) to the other instances when the transaction ends. */
-  private void notify(Connection c, List<UUID> ids, boolean work) throws SQLException {
-    for (String payload : PgListener.payloads(sender, ids, work)) {
-      try (PreparedStatement ps = c.prepareStatement(NOTIFY)) {
-        ps.setString(1, payload);
-        query(ps).close();
-      }
-    }
   }
 }
