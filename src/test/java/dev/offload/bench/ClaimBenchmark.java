@@ -21,7 +21,9 @@ import java.util.Set;
  * having pending tasks (20,000 pending tasks spread evenly over them), with fair dispatch and,
  * for comparison, in strict queue order. Not one of the five benchmarks of bench.sh: its figures
  * are written by hand into BENCHMARKS.md. Run with
- * {@code java -cp <test class path> dev.offload.bench.ClaimBenchmark [claims] [batch]}.
+ * {@code java -cp <test class path> dev.offload.bench.ClaimBenchmark [claims] [batch] [durable]}
+ * (durable: fsync and synchronous commit on, so each claim also waits for its commit to reach
+ * the disk; by default off, so the figures are the statement's own).
  */
 public final class ClaimBenchmark {
   private static final String FILL = "INSERT INTO offload_task (id, type, owner, priority, input,"
@@ -35,9 +37,10 @@ public final class ClaimBenchmark {
   public static void main(String[] args) throws Exception {
     int claims = args.length > 0 ? Integer.parseInt(args[0]) : 1_000;
     int batch = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+    boolean durable = args.length > 2 && Boolean.parseBoolean(args[2]);
     int pending = 20_000;
     Map<String, double[]> results = new LinkedHashMap<>();
-    try (Postgres pg = Postgres.start()) {
+    try (Postgres pg = Postgres.start(durable)) {
       int db = 0;
       for (boolean fair : new boolean[] {true, false}) {
         for (int owners : new int[] {1, 100, 10_000}) {
@@ -48,8 +51,8 @@ public final class ClaimBenchmark {
         }
       }
     }
-    System.out.printf(Locale.ROOT, "%n%,d pending tasks, %,d claims of up to %d tasks each%n",
-        pending, claims, batch);
+    System.out.printf(Locale.ROOT, "%n%,d pending tasks, %,d claims of up to %d tasks each, %s%n",
+        pending, claims, batch, durable ? "fsync on" : "fsync off");
     System.out.println("| claim | median | p99 | tasks per claim |");
     System.out.println("|---|---:|---:|---:|");
     results.forEach((k, v) -> System.out.printf(Locale.ROOT, "| %s | %.2f ms | %.2f ms | %.2f |%n",
