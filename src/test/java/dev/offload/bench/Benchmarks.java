@@ -153,6 +153,10 @@ final class Benchmarks {
           "Offload, " + what + ", round trips per task", "%.2f"));
       metrics.add(new Metric("dbscheduler_" + k + "_round_trips_per_task",
           "db-scheduler, " + what + ", round trips per task", "%.2f"));
+      metrics.add(new Metric("offload_" + k + "_wal_bytes_per_task",
+          "Offload, " + what + ", WAL bytes per task", INT));
+      metrics.add(new Metric("dbscheduler_" + k + "_wal_bytes_per_task",
+          "db-scheduler, " + what + ", WAL bytes per task", INT));
     }
     metrics.add(new Metric("ratio_min", "lowest ratio of the four configurations", RATIO));
     return new Bench("durable", "5. Durable store: Offload on PostgreSQL against db-scheduler",
@@ -167,7 +171,9 @@ final class Benchmarks {
             + "instances: two engines or two schedulers in this JVM, each with its own pool, "
             + "submissions alternating between them. Round trips: statements sent and "
             + "transactions ended, per task (Offload counts its own; db-scheduler's are counted "
-            + "by a proxy around its `DataSource`); `DurableStoreBenchmark`.", s.tasks(),
+            + "by a proxy around its `DataSource`); WAL bytes: what the server wrote to its "
+            + "write-ahead log per task, which its commits flush to disk; "
+            + "`DurableStoreBenchmark`.", s.tasks(),
             s.warmup(), DurableStoreBenchmark.CONCURRENT, s.workers(), s.poolSize(), s.workers(),
             s.poolSize()),
         metrics,
