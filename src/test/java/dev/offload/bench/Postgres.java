@@ -75,10 +75,19 @@ final class Postgres implements AutoCloseable {
   }
 
   /** Offload's PostgreSQL store on {@code database}, with its own connection pool. */
-  PostgresTaskStore openStore(String database, int poolSize, long queueCapacity)
+  PostgresTaskStore openStore(String database, int poolSize, long queueCapacity, boolean fair)
       throws Exception {
     return PostgresTaskStore.open(new PostgresSettings(jdbcUrl(database), user(), null, poolSize,
-        StoreLimits.of(queueCapacity, Long.MAX_VALUE), PostgresSettings.DEFAULT_CONNECT_TIMEOUT));
+        StoreLimits.of(queueCapacity, Long.MAX_VALUE).withFair(fair),
+        PostgresSettings.DEFAULT_CONNECT_TIMEOUT));
+  }
+
+  /** Runs {@code sql} on {@code database}. */
+  void execute(String database, String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl(database), user(), null);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
   }
 
   /** A HikariCP pool like the one Offload's store uses, for the baseline. */
