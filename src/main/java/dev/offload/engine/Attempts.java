@@ -70,6 +70,8 @@ final class Attempts {
   private final AtomicInteger workerNames = new AtomicInteger();
   private final AtomicInteger liveWorkers = new AtomicInteger();
   private final AtomicInteger busy = new AtomicInteger();
+  /** Ends handed to the store and not yet recorded (see {@link #endLater}). */
+  private final AtomicInteger ending = new AtomicInteger();
   private final Object changed = new Object();
   private volatile Dispatcher dispatcher;
   private volatile ScheduledExecutorService timer;
@@ -147,11 +149,14 @@ final class Attempts {
 
   // ---------------------------------------------------------------- shutdown
 
-  /** Waits up to {@code max} for every attempt held here to end; true when none is left. */
+  /**
+   * Waits up to {@code max} for every attempt held here to end and its end to be recorded; true
+   * when none is left.
+   */
   boolean awaitNone(Duration max) {
     long deadline = System.nanoTime() + max.toNanos();
     synchronized (changed) {
-      while (!attempts.isEmpty()) {
+      while (!attempts.isEmpty() || ending.get() > 0) {
         long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
         if (left <= 0) {
           return false;
@@ -160,7 +165,7 @@ final class Attempts {
           changed.wait(left);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          return attempts.isEmpty();
+          return attempts.isEmpty() && ending.get() == 0;
         }
       }
     }
@@ -308,7 +313,7 @@ final class Attempts {
     }
     if (a.close("finished")) {
       if (failure == null) {
-        end(task, new Outcome.Succeeded(resultJson, now()));
+        endLater(task, new Outcome.Succeeded(resultJson, now()));
       } else {
         TaskError error = TaskError.of(failure);
         if (failure instanceof TaskFailedException) {
@@ -319,7 +324,7 @@ final class Attempts {
           LOG.log(Level.WARNING, "task " + task.id() + " (" + task.type() + ") attempt "
               + task.attempts() + " of " + task.limits().maxAttempts() + " failed", failure);
         }
-        end(task, failureOutcome(task, error));
+        endLater(task, failureOutcome(task, error));
       }
     } else if (failure == null) {
       LOG.info(() -> "task " + task.id() + ": the handler returned after its attempt "
@@ -365,16 +370,56 @@ final class Attempts {
     return new Outcome.Failed(error, now);
   }
 
-  /** Records how an attempt ended and tells the watchers. */
+  /** Records how an attempt ended and tells the watchers; returns once it is recorded. */
   void end(Task task, Outcome outcome) {
     Optional<Task> ended;
     try {
       ended = store.finish(task, outcome);
     } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "task " + task.id() + ": recording the end of attempt "
-          + task.attempts() + " failed; a durable store retries it when the lease expires", e);
+      endFailed(task, e);
       return;
     }
+    told(task, ended);
+  }
+
+  /**
+   * Records how an attempt ended without waiting: the worker goes on to its next task while a
+   * store that gathers ends (PostgreSQL's batch completer) writes this one with others; the
+   * watchers are told once it is recorded. A stop waits for these ({@link #awaitNone}).
+   */
+  private void endLater(Task task, Outcome outcome) {
+    ending.incrementAndGet();
+    java.util.concurrent.CompletableFuture<Optional<Task>> recorded;
+    try {
+      recorded = store.finishAsync(task, outcome);
+    } catch (RuntimeException e) {
+      ending.decrementAndGet();
+      signal();
+      endFailed(task, e);
+      return;
+    }
+    recorded.whenComplete((ended, error) -> {
+      try {
+        if (error != null) {
+          endFailed(task, error instanceof java.util.concurrent.CompletionException
+              && error.getCause() != null ? error.getCause() : error);
+        } else {
+          told(task, ended);
+        }
+      } finally {
+        ending.decrementAndGet();
+        signal();
+      }
+    });
+  }
+
+  private void endFailed(Task task, Throwable e) {
+    LOG.log(Level.SEVERE, "task " + task.id() + ": recording the end of attempt "
+        + task.attempts() + " failed; a durable store retries it when the lease expires", e);
+  }
+
+  /** The end of {@code task}'s attempt was recorded as {@code ended} (empty: fenced out). */
+  private void told(Task task, Optional<Task> ended) {
     if (ended.isPresent()) {
       watchers.changed(ended.get());
       if (!ended.get().isTerminal()) {

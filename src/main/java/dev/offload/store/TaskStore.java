@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Where tasks live: the queue of pending work and the results of finished work. Implementations
@@ -83,6 +84,20 @@ public interface TaskStore extends AutoCloseable {
    * claimed again), in which case nothing changes.
    */
   Optional<Task> finish(Task attempt, Outcome outcome);
+
+  /**
+   * {@link #finish}, answered later: the future completes once the end is recorded (or fails
+   * with what finish would throw), possibly on a thread of the store's. A store that gathers the
+   * ends of several attempts into one write lets the worker go on meanwhile. By default it is
+   * {@link #finish}, at once.
+   */
+  default CompletableFuture<Optional<Task>> finishAsync(Task attempt, Outcome outcome) {
+    try {
+      return CompletableFuture.completedFuture(finish(attempt, outcome));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
 
   /**
    * Cancels a pending or running task.

@@ -168,12 +168,19 @@ final class DurableStoreBenchmark {
       submit(1, 0, s.warmup(), submit);
       await(ended, s.warmup(), "Offload warm-up");
       long trips = stores.stream().mapToLong(PostgresTaskStore::roundTrips).sum();
+      Map<String, Long> kinds = byKind(stores);
       long wal = pg.walBytes();
       long t0 = System.nanoTime();
       submit(threads, s.warmup(), s.tasks(), submit);
       await(ended, s.warmup() + s.tasks(), "Offload");
       double seconds = (System.nanoTime() - t0) / 1e9;
       long measured = stores.stream().mapToLong(PostgresTaskStore::roundTrips).sum() - trips;
+      Map<String, Long> after = byKind(stores);
+      StringBuilder split = new StringBuilder();
+      after.forEach((kind, n) -> split.append(String.format(java.util.Locale.ROOT, " %s %.2f",
+          kind, (double) (n - kinds.get(kind)) / s.tasks())));
+      System.out.println("[bench] durable " + key(threads, instances)
+          + ": Offload round trips per task by kind:" + split);
       return new Figures(s.tasks() / seconds, (double) measured / s.tasks(),
           (double) (pg.walBytes() - wal) / s.tasks());
     } finally {
@@ -184,6 +191,14 @@ final class DurableStoreBenchmark {
         st.close(); // whoever opens a store closes it, after its engine stopped
       }
     }
+  }
+
+  private static Map<String, Long> byKind(List<PostgresTaskStore> stores) {
+    Map<String, Long> sum = new java.util.TreeMap<>();
+    for (PostgresTaskStore st : stores) {
+      st.roundTripsByKind().forEach((k, v) -> sum.merge(k, v, Long::sum));
+    }
+    return sum;
   }
 
   /**

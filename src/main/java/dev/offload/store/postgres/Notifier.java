@@ -50,6 +50,7 @@ final class Notifier {
   private final String sender;
   private final LeaseLine connection;
   private final LongAdder roundTrips;
+  private final LongAdder sent = new LongAdder();
   private final Thread thread;
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -107,6 +108,11 @@ final class Notifier {
       Thread.currentThread().interrupt();
     }
     return !thread.isAlive();
+  }
+
+  /** Statements sent so far. */
+  long statements() {
+    return sent.sum();
   }
 
   /** For tests: whether everything announced so far has been sent. */
@@ -184,6 +190,7 @@ final class Notifier {
         try (PreparedStatement ps = c.prepareStatement(SEND)) {
           ps.setArray(1, c.createArrayOf("text", payloads.toArray()));
           roundTrips.increment();
+          sent.increment();
           ps.executeQuery().close();
         }
         return null;

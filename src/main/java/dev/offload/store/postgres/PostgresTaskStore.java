@@ -33,6 +33,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.logging.Level;
@@ -66,6 +67,11 @@ public final class PostgresTaskStore implements TaskStore {
   private static final int INSERT_BATCH = 100;
   /** Ends one statement writes at most. */
   private static final int FINISH_BATCH = 150;
+  /**
+   * How long the first end waits for others: a task's end is recorded (and told to watchers)
+   * that much later, and several ends share one statement and one flush to disk.
+   */
+  private static final long FINISH_LINGER_MS = 2;
   /** How long a read of the types no live instance runs is reused (health asks often). */
   private static final long UNCLAIMABLE_MAX_AGE_NANOS = 2_000_000_000L;
 
@@ -257,12 +263,16 @@ public final class PostgresTaskStore implements TaskStore {
   /** Instances that claimed through this store; only they may write an attempt's outcome. */
   private final Set<String> instances = ConcurrentHashMap.newKeySet();
   private final Batcher<Task, Boolean> inserts = new Batcher<>(INSERT_BATCH, this::insertBatch);
-  private final Batcher<Ending, Optional<Task>> finishes =
-      new Batcher<>(FINISH_BATCH, this::finishBatch);
+  /** Ends of attempts, gathered for a moment and written together (the batch completer). */
+  private final Completer<Ending, Optional<Task>> finishes =
+      new Completer<>("offload-pg-completer", FINISH_BATCH, FINISH_LINGER_MS, this::finishBatch);
   /** Statements sent to the database: its round trips, for benchmarks. */
   private final LongAdder roundTrips = new LongAdder();
   /** Announces this store's changes to the other instances, after they committed. */
   private final Notifier notifier;
+  private final LongAdder insertStatements = new LongAdder();
+  private final LongAdder claimStatements = new LongAdder();
+  private final LongAdder finishStatements = new LongAdder();
   private final Object lifecycle = new Object();
   // Guarded by lifecycle.
   private PgListener listener;
@@ -346,6 +356,15 @@ public final class PostgresTaskStore implements TaskStore {
     return roundTrips.sum();
   }
 
+  /**
+   * Of {@link #roundTrips()}, those of each kind: {@code insert} (a batch of submissions each),
+   * {@code claim}, {@code finish} (a batch of ends each) and {@code notice}; for benchmarks.
+   */
+  public Map<String, Long> roundTripsByKind() {
+    return Map.of("insert", insertStatements.sum(), "claim", claimStatements.sum(),
+        "finish", finishStatements.sum(), "notice", notifier.statements());
+  }
+
   /** For tests: whether every change announced so far has been sent to the other instances. */
   boolean noticesSent() {
     return notifier.idle();
@@ -419,6 +438,7 @@ public final class PostgresTaskStore implements TaskStore {
       } else {
         TaskRows.bindInsertMany(c, ps, batch);
       }
+      insertStatements.increment();
       try (ResultSet rs = query(ps)) {
         while (rs.next()) {
           created.add(rs.getObject(1, UUID.class));
@@ -556,6 +576,7 @@ public final class PostgresTaskStore implements TaskStore {
         TaskRows.setInstant(ps, i++, now);
         ps.setString(i++, instance);
         TaskRows.setInstant(ps, i, leaseUntil);
+        claimStatements.increment();
         try (ResultSet rs = query(ps)) {
           while (rs.next()) {
             claimed.add(new Claimed(TaskRows.read(rs, 4), rs.getShort(1), rs.getLong(2),
@@ -646,6 +667,16 @@ public final class PostgresTaskStore implements TaskStore {
    */
   @Override
   public Optional<Task> finish(Task claimed, Outcome outcome) {
+    try {
+      return finishAsync(claimed, outcome).join();
+    } catch (java.util.concurrent.CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+  }
+
+  /** {@link #finish}, gathered with the ends that arrive within a moment: one statement. */
+  @Override
+  public CompletableFuture<Optional<Task>> finishAsync(Task claimed, Outcome outcome) {
     if (claimed.status() != TaskStatus.RUNNING) {
       throw new IllegalArgumentException("task " + claimed.id() + " is not a running attempt");
     }
@@ -677,6 +708,7 @@ public final class PostgresTaskStore implements TaskStore {
             .map(t -> t.error() == null ? null : t.error().message()).toList()));
         ps.setArray(i++, TaskRows.textArray(c, next.stream().map(TaskRows::forgotten).toList()));
         ps.setArray(i, instanceArray(c));
+        finishStatements.increment();
         try (ResultSet rs = query(ps)) {
           while (rs.next()) {
             ended.put(rs.getObject(1, UUID.class), TaskRows.progress(rs, 2));
@@ -1003,6 +1035,9 @@ public final class PostgresTaskStore implements TaskStore {
     }
     if (l != null && !l.stop(2_000)) {
       LOG.warning("the PostgreSQL listener thread did not stop within 2.5 s");
+    }
+    if (!finishes.stop(5_000)) {
+      LOG.warning("the PostgreSQL completer thread did not stop within 5 s");
     }
     if (!notifier.stop(2_000)) {
       LOG.warning("the PostgreSQL notifier thread did not stop within 2.5 s");
