@@ -90,7 +90,8 @@ public final class TaskEngine implements AutoCloseable {
         new Backoff(config.retryBase(), config.retryMax(), b.random), watchers, managedExecutor,
         this::isAccepting));
     this.dispatcher = new Dispatcher(store, clock, instance, Set.copyOf(handlers.types()),
-        config.lease(), MAX_IDLE, this::isAccepting, this::claimed);
+        config.lease(), MAX_IDLE, this::isAccepting, this::claimed,
+        store.durable() ? Math.max(1, config.workers() / 2) : 0);
   }
 
   public static Builder builder(EngineConfig config, TaskStore store, HandlerRegistry handlers) {

@@ -165,16 +165,19 @@ class SharedDatabaseEngineTest {
 
     both.get(1).submit(new SubmitRequest("bob", "gate", "{\"key\":\"bob\"}", null, null,
         null, null, null, null));
-    // Let the running tasks end one at a time: each end frees a worker, which claims the next.
-    for (int released = 0; released < 6 && !gate.order.contains("bob"); released++) {
+    // Let the running tasks end one at a time: each end frees a worker, which takes the next.
+    for (int released = 0; released < 10 && !gate.order.contains("bob"); released++) {
       int started = gate.order.size();
       gate.open(gate.order.get(released));
       await().atMost(Duration.ofSeconds(10)).until(() -> gate.order.size() > started);
     }
 
+    // Before bob's task: at most one of alice's per engine already claimed ahead for a busy
+    // worker (a durable store's claims take half the workers' worth more), then one more
+    // claim's worth of alice's per engine (one busy owner, taking turns with bob).
     int position = gate.order.indexOf("bob");
-    assertThat(position).as("bob's task starts within the next two dispatches, one busy owner "
-        + "and a backlog of " + backlog + " before it: " + gate.order).isBetween(4, 5);
+    assertThat(position).as("bob's task starts within the next few dispatches, one busy owner "
+        + "and a backlog of " + backlog + " before it: " + gate.order).isBetween(4, 8);
     gate.order.forEach(gate::open);
   }
 
