@@ -10,8 +10,8 @@ import java.util.Objects;
  * @param jdbcUrl e.g. {@code jdbc:postgresql://db:5432/offload}
  * @param user database user, or null to take it from the URL
  * @param password database password, or null
- * @param poolSize connections in this instance's pool (the listener and the lease thread hold
- *     one more each, of their own)
+ * @param poolSize connections in this instance's pool (the listener, the notifier and the lease
+ *     thread hold one more each, of their own)
  * @param limits pending limits (counted over all instances), retained caps and fair dispatch
  * @param connectTimeout how long a call waits for a connection before the database counts as
  *     unavailable (submissions then get 503 instead of hanging)
