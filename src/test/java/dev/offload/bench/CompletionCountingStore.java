@@ -145,6 +145,13 @@ final class CompletionCountingStore implements TaskStore {
   }
 
   @Override
+  public java.util.concurrent.CompletableFuture<Optional<Task>> finishAsync(Task attempt,
+      Outcome outcome) {
+    calls.increment();
+    return delegate.finishAsync(attempt, outcome).thenApply(this::count);
+  }
+
+  @Override
   public Optional<Task> cancel(UUID id, Instant now) {
     calls.increment();
     return count(delegate.cancel(id, now));
