@@ -48,11 +48,14 @@ import java.util.logging.Logger;
  * a dead instance to the queue once their lease expires. Every write of an attempt's outcome or
  * progress is fenced on the attempt number and on an owner that claimed through this store
  * object, so a stale instance that wakes up late changes nothing. Every change is announced with
- * {@code NOTIFY}; the other instances' listeners wake their idle workers and watchers.
+ * {@code NOTIFY} once committed ({@link Notifier}); the other instances' listeners wake their idle
+ * workers and watchers.
  *
  * <p>What the database can batch, it batches: submissions that arrive together are inserted by
- * one statement, and ends of attempts that arrive together are written by one statement (group
- * commit, see {@link Batcher}); each caller returns once its own row is committed.
+ * one statement (group commit, see {@link Batcher}), each caller answered once its own row is
+ * committed; ends of attempts are gathered for a moment and written by one statement ({@link
+ * Completer}) while the workers go on. Pending limits, owner quotas, fair dispatch's lanes and
+ * the figures health reads are kept by the triggers of migration V4.
  *
  * <p>Instants are stored with microsecond precision (PostgreSQL {@code timestamptz}); the engine
  * hands in millisecond instants, which round-trip exactly. Lease expiry compares instants from
