@@ -104,20 +104,31 @@ public final class TasksServlet extends ApiServlet {
     }
     strictQuery(req, Set.of());
     SubmitRequest request = reader.read(req, caller.owner());
-    Submission s = offload.engine().submit(request);
-    Task task = s.task();
-    if (!s.created()) {
-      writeTask(req, resp, task, 200); // the same Idempotency-Key: the existing task
-      return;
-    }
     int wait = preferredWait(req);
-    if (wait > 0 && !task.isTerminal()) {
-      resp.setHeader("Preference-Applied", "wait=" + wait);
-      ParkedRequest.park(offload, req, caller, task.id(), wait,
-          (r, t, ended) -> writeTask(req, r, t, t.isTerminal() ? 200 : 202));
-      return;
+    // The wait is counted before anything is queued: a refused wait must not leave behind a
+    // task its client was told nothing about.
+    Waits.Permit permit = wait > 0 ? offload.waits().open(caller.owner()) : null;
+    boolean parked = false;
+    try {
+      Submission s = offload.engine().submit(request);
+      Task task = s.task();
+      if (!s.created()) {
+        writeTask(req, resp, task, 200); // the same Idempotency-Key: the existing task
+        return;
+      }
+      if (permit != null && !task.isTerminal()) {
+        resp.setHeader("Preference-Applied", "wait=" + wait);
+        ParkedRequest.park(offload, req, caller, task.id(), wait,
+            (r, t, ended) -> writeTask(req, r, t, t.isTerminal() ? 200 : 202), permit);
+        parked = true;
+        return;
+      }
+      writeTask(req, resp, task, task.isTerminal() ? 200 : 202);
+    } finally {
+      if (permit != null && !parked) {
+        permit.close();
+      }
     }
-    writeTask(req, resp, task, task.isTerminal() ? 200 : 202);
   }
 
   private void list(HttpServletRequest req, HttpServletResponse resp, Caller caller)
