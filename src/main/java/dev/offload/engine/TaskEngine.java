@@ -514,13 +514,18 @@ public final class TaskEngine implements AutoCloseable {
   private <I> void bindAndValidate(TaskHandler<I, ?> handler, String input, JsonValue parsed) {
     I bound;
     try {
-      bound = parsed != null && parsed != JsonValue.NULL && handler.inputType().isInstance(parsed)
-          ? handler.inputType().cast(parsed)
-          : json.fromJson(input == null ? "null" : input, handler.inputType());
-    } catch (JsonbException e) {
+      // The input's shape is checked against the type before JSON-B binds it: exact or refused.
+      bound = json.bindInput(handler.inputType(), input, parsed, "input");
+    } catch (InputShape.Mismatch e) {
       throw new InvalidTaskException(
-          "'input' does not fit type '" + handler.type() + "': "
-              + JsonCodec.rootMessage(e, "it cannot be bound"));
+          "'input' does not fit type '" + handler.type() + "': " + e.getMessage());
+    } catch (StrictJson.Violation e) {
+      throw new InvalidTaskException("'input' is not valid JSON: " + e.getMessage());
+    } catch (JsonbException e) {
+      // JSON-B's messages name Java classes: the client gets the type, the log the reason.
+      LOG.log(Level.FINE, "input of type '" + handler.type() + "' passed the shape check but "
+          + "JSON-B refused it", e);
+      throw new InvalidTaskException("'input' does not fit type '" + handler.type() + "'");
     }
     if (bound == null) {
       throw new InvalidTaskException("'input' is required for type '" + handler.type() + "'");
