@@ -144,6 +144,15 @@ class StrictJsonTest {
   }
 
   @Test
+  void theTextsLengthIsTheCallersToLimit() {
+    // Parsson stops after 15 million characters of strings and numbers by default ("malformed
+    // JSON" it would be here); the body limit is what bounds a text.
+    String text = "\"" + "a".repeat(16_000_000) + "\"";
+    strict.check(text);
+    assertThat(strict.parse("[" + text + "]").asJsonArray().getString(0)).hasSize(16_000_000);
+  }
+
+  @Test
   void numbersAreCappedInLengthAndExponent() {
     assertThat(strict.parse("9".repeat(StrictJson.MAX_NUMBER_LENGTH)))
         .isInstanceOf(JsonNumber.class);
