@@ -75,8 +75,9 @@ public final class StrictJson {
     // Parsson's own limits sit just above ours, so ours always speak first with our message
     // (its depth limit throws a bare RuntimeException). Its count of characters read (15
     // million by default) is lifted: the body size limit is what bounds the text.
+    int aboveOurs = maxDepth > Integer.MAX_VALUE - 2 ? Integer.MAX_VALUE : maxDepth + 2;
     this.parsers = provider.createParserFactory(Map.of(
-        "org.eclipse.parsson.maxDepth", maxDepth >= Integer.MAX_VALUE - 2 ? maxDepth : maxDepth + 2,
+        "org.eclipse.parsson.maxDepth", aboveOurs,
         "org.eclipse.parsson.maxBigDecimalLength", MAX_NUMBER_LENGTH,
         "org.eclipse.parsson.maxParsingLimit", Integer.MAX_VALUE));
     this.builders = provider.createBuilderFactory(Map.of());

@@ -51,7 +51,8 @@ class StrictJsonCorpusTest {
   Stream<DynamicTest> eachCaseAsAnInputGetsTheManifestsVerdict() {
     return CORPUS.cases().stream().filter(c -> c.input() != 413).map(c ->
         DynamicTest.dynamicTest(c.file(), () -> {
-          assertThat((long) c.asInput().length).as("%s: fits the limit", c).isLessThanOrEqualTo(LIMIT);
+          assertThat((long) c.asInput().length).as("%s: fits the limit", c)
+              .isLessThanOrEqualTo(LIMIT);
           // Within the size limit a noop input is refused with 400 exactly when it is not
           // strict JSON: noop takes any value (and JSON null as no input: 422).
           boolean accepted = verdict(JsonCorpus.utf8(c.asInput()));
@@ -62,8 +63,7 @@ class StrictJsonCorpusTest {
 
   @TestFactory
   Stream<DynamicTest> everyRefusalIsWrittenForAClient() {
-    return CORPUS.cases().stream().filter(c -> !c.json())
-        .map(c -> JsonCorpus.utf8(c.bytes()) == null ? null : c).filter(c -> c != null)
+    return CORPUS.cases().stream().filter(c -> !c.json() && JsonCorpus.utf8(c.bytes()) != null)
         .map(c -> DynamicTest.dynamicTest(c.file(), () -> {
           StrictJson.Violation v = catchThrowableOfType(StrictJson.Violation.class,
               () -> strict.parse(JsonCorpus.utf8(c.bytes())));
