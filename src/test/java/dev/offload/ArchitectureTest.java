@@ -34,6 +34,21 @@ class ArchitectureTest {
       .should().dependOnClassesThat().resideInAnyPackage("dev.offload.store..",
           "dev.offload.handlers..");
 
+  /**
+   * The servlets see the engine and the vocabulary only; the composition root alone (the
+   * listener that builds everything, the configuration it reads, the store factory, and the
+   * record that holds what it built) knows which store there is.
+   */
+  @ArchTest
+  static final ArchRule servletsDoNotSeeTheStore = noClasses()
+      .that().resideInAPackage("dev.offload.web..")
+      .and().doNotHaveSimpleName("OffloadListener")
+      .and().doNotHaveSimpleName("StoreFactory")
+      .and().doNotHaveSimpleName("Offload")
+      .and().doNotHaveSimpleName("OffloadConfig")
+      .and().doNotHaveSimpleName("StoreConfig")
+      .should().dependOnClassesThat().resideInAPackage("dev.offload.store..");
+
   @ArchTest
   static final ArchRule handlersOnlyUseTheVocabulary = noClasses()
       .that().resideInAPackage("dev.offload.handlers..")

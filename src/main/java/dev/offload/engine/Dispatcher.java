@@ -8,11 +8,13 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -27,10 +29,12 @@ final class Dispatcher {
 
   private final TaskStore store;
   private final Clock clock;
-  private final String owner;
+  private final String instance;
+  private final Set<String> types;
   private final Duration lease;
   private final Duration maxIdle;
   private final BooleanSupplier open;
+  private final Consumer<List<Task>> onClaimed;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -41,19 +45,28 @@ final class Dispatcher {
   private long wakeups;
   private long storeFailures;
 
+  /**
+   * @param types the task types this instance runs: only those are claimed
+   * @param onClaimed told of every claimed batch before any of it is handed out, so that a
+   *     cancel arriving between the claim and the start finds the task
+   */
   Dispatcher(
       TaskStore store,
       Clock clock,
-      String owner,
+      String instance,
+      Set<String> types,
       Duration lease,
       Duration maxIdle,
-      BooleanSupplier open) {
+      BooleanSupplier open,
+      Consumer<List<Task>> onClaimed) {
     this.store = store;
     this.clock = clock;
-    this.owner = owner;
+    this.instance = instance;
+    this.types = Set.copyOf(types);
     this.lease = lease;
     this.maxIdle = maxIdle;
     this.open = open;
+    this.onClaimed = onClaimed;
   }
 
   /** The next task to run, or null once the engine stops taking work. */
@@ -92,7 +105,10 @@ final class Dispatcher {
       boolean failed = false;
       Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
       try {
-        batch = store.claim(owner, now, now.plus(lease), wanted);
+        batch = store.claim(instance, types, now, now.plus(lease), wanted);
+        if (!batch.isEmpty()) {
+          onClaimed.accept(batch);
+        }
         if (batch.isEmpty()) {
           due = store.nextDueAt().orElse(null);
         }

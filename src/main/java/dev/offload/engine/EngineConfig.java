@@ -20,6 +20,8 @@ import java.time.Duration;
  * @param abandonAfter how long an interrupted handler has to return before its worker is
  *     replaced
  * @param lease how long a claim lasts without a heartbeat (durable stores)
+ * @param resultMaxBytes the largest result (UTF-8 bytes of its JSON) a handler may return; above
+ *     it the attempt fails with error type {@code result-too-large}
  */
 public record EngineConfig(
     int workers,
@@ -35,7 +37,8 @@ public record EngineConfig(
     Duration sweepInterval,
     Duration shutdownGrace,
     Duration abandonAfter,
-    Duration lease) {
+    Duration lease,
+    long resultMaxBytes) {
 
   public EngineConfig {
     require(workers >= 1 && workers <= 1024, "workers must be within 1..1024");
@@ -51,6 +54,25 @@ public record EngineConfig(
     require(!shutdownGrace.isNegative(), "shutdownGrace must be >= 0");
     require(positive(abandonAfter), "abandonAfter must be positive");
     require(positive(lease), "lease must be positive");
+    require(resultMaxBytes >= 16, "resultMaxBytes must be at least 16");
+  }
+
+  /** With the default result limit (1 MiB). */
+  public EngineConfig(int workers, long queueCapacity, Duration defaultTimeout,
+      Duration maxTimeout, int maxAttempts, Duration defaultResultTtl, Duration maxResultTtl,
+      Duration maxDelay, Duration retryBase, Duration retryMax, Duration sweepInterval,
+      Duration shutdownGrace, Duration abandonAfter, Duration lease) {
+    this(workers, queueCapacity, defaultTimeout, maxTimeout, maxAttempts, defaultResultTtl,
+        maxResultTtl, maxDelay, retryBase, retryMax, sweepInterval, shutdownGrace, abandonAfter,
+        lease, DEFAULT_RESULT_MAX_BYTES);
+  }
+
+  public static final long DEFAULT_RESULT_MAX_BYTES = 1L << 20;
+
+  public EngineConfig withResultMaxBytes(long bytes) {
+    return new EngineConfig(workers, queueCapacity, defaultTimeout, maxTimeout, maxAttempts,
+        defaultResultTtl, maxResultTtl, maxDelay, retryBase, retryMax, sweepInterval,
+        shutdownGrace, abandonAfter, lease, bytes);
   }
 
   /** Defaults suitable for a small server; every web.xml setting starts from these. */

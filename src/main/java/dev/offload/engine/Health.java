@@ -1,6 +1,13 @@
 package dev.offload.engine;
 
-/** What {@code GET /api/health} reports. */
+/**
+ * What {@code GET /api/health} reports. Counts are -1 when the store cannot be read.
+ *
+ * @param pendingBytes bytes of input of the pending tasks
+ * @param retainedBytes bytes of input and result of the finished tasks kept
+ * @param pendingOwners owners with pending tasks
+ * @param limits what the store holds at most
+ */
 public record Health(
     String status,
     String store,
@@ -9,7 +16,14 @@ public record Health(
     long queueDepth,
     long queueCapacity,
     long running,
-    long retained) {
+    long retained,
+    long pendingBytes,
+    long retainedBytes,
+    long pendingOwners,
+    Limits limits) {
+
+  /** The store's pending limits, shown next to the counts. */
+  public record Limits(long queueBytes, long ownerTasks, long ownerBytes) {}
 
   public static final String UP = "up";
   public static final String SHUTTING_DOWN = "shutting_down";

@@ -1,16 +1,16 @@
 package dev.offload.engine;
 
 import dev.offload.task.Priority;
-import jakarta.json.JsonValue;
+import dev.offload.task.Task;
 
 /**
  * A task as a client asked for it, before validation. Null fields take the server's defaults.
  *
+ * @param owner who asks (the authenticated principal); the task will be theirs
  * @param input the input as JSON text (the engine binds it to the handler's input type)
- * @param parsedInput the same input as a tree when the caller parsed it already, else null; a
- *     handler whose input type is a JSON tree then takes it as it is, without a second parse
  */
 public record SubmitRequest(
+    String owner,
     String type,
     String input,
     Priority priority,
@@ -18,12 +18,18 @@ public record SubmitRequest(
     Long maxAttempts,
     Long delaySeconds,
     Long resultTtlSeconds,
-    String idempotencyKey,
-    JsonValue parsedInput) {
+    String idempotencyKey) {
 
+  public SubmitRequest {
+    if (owner == null || owner.isEmpty()) {
+      throw new IllegalArgumentException("a task needs an owner");
+    }
+  }
+
+  /** A request of the {@link Task#ANONYMOUS} owner. */
   public SubmitRequest(String type, String input, Priority priority, Long timeoutSeconds,
       Long maxAttempts, Long delaySeconds, Long resultTtlSeconds, String idempotencyKey) {
-    this(type, input, priority, timeoutSeconds, maxAttempts, delaySeconds, resultTtlSeconds,
-        idempotencyKey, null);
+    this(Task.ANONYMOUS, type, input, priority, timeoutSeconds, maxAttempts, delaySeconds,
+        resultTtlSeconds, idempotencyKey);
   }
 }

@@ -1,58 +1,43 @@
 package dev.offload.engine;
 
-import dev.offload.store.AlreadyFinishedException;
 import dev.offload.store.Outcome;
 import dev.offload.store.StoreEvents;
-import dev.offload.store.TaskPage;
-import dev.offload.store.TaskQuery;
+import dev.offload.store.StoreLimits;
 import dev.offload.store.TaskStore;
 import dev.offload.store.TaskStore.Inserted;
+import dev.offload.store.TaskStore.OwnerStats;
 import dev.offload.store.TaskStore.StoreStats;
-import dev.offload.task.InvalidInputException;
-import dev.offload.task.Progress;
+import dev.offload.task.AlreadyFinishedException;
 import dev.offload.task.Task;
-import dev.offload.task.TaskContext;
 import dev.offload.task.TaskError;
-import dev.offload.task.TaskFailedException;
-import dev.offload.task.TaskHandler;
-import jakarta.json.JsonValue;
-import jakarta.json.bind.JsonbException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
+import dev.offload.task.TaskPage;
+import dev.offload.task.TaskQuery;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
-import java.util.HexFormat;
+import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.DoubleSupplier;
-import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Accepts tasks, runs them on a fixed number of workers, and tells watchers what happens.
+ * Accepts tasks, runs them on a fixed number of workers, and tells watchers what happens. The
+ * checks a submission passes live in {@link Admission}, the running of attempts in {@link
+ * Attempts}; this class wires them and owns the life cycle.
  *
  * <p>The engine owns its threads: {@code offload-worker-N} (unless a container-managed executor
- * is given), {@code offload-timer} for timeouts and {@code offload-sweeper} for expiry. {@link
- * #start()} creates them and {@link #shutdown()} stops them, each wait bounded.
- *
- * <p>Who ends an attempt is decided once, by {@link Attempt#close}: the worker when the handler
- * returns, or the timer, a cancel or a shutdown when they get there first. The loser's result
- * is discarded, and the store fences every write on the attempt number as well.
+ * is given), {@code offload-timer} for timeouts, {@code offload-sweeper} for expiry and, with a
+ * durable store, {@code offload-leases} for lease renewal. {@link #start()} creates them and
+ * {@link #shutdown()} stops them, each wait bounded.
  */
 public final class TaskEngine implements AutoCloseable {
   private static final Logger LOG = Logger.getLogger(TaskEngine.class.getName());
@@ -73,19 +58,16 @@ public final class TaskEngine implements AutoCloseable {
   private final HandlerRegistry handlers;
   private final JsonCodec json;
   private final Clock clock;
-  private final Backoff backoff;
   private final Executor managedExecutor;
-  private final String owner;
+  private final String instance;
   private final Watchers watchers = new Watchers();
-  private final Map<UUID, Attempt> running = new ConcurrentHashMap<>();
-  private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
-  private final AtomicInteger workerNames = new AtomicInteger();
-  private final AtomicInteger liveWorkers = new AtomicInteger();
-  private final Object attemptsEnded = new Object();
+  private final Admission admission;
+  private final Attempts attempts;
   private final Dispatcher dispatcher;
   private volatile State state = State.NEW;
   private ScheduledExecutorService timer;
   private ScheduledExecutorService sweeper;
+  private ScheduledExecutorService leases;
 
   private TaskEngine(Builder b) {
     this.config = b.config;
@@ -93,18 +75,21 @@ public final class TaskEngine implements AutoCloseable {
     this.handlers = b.handlers;
     this.json = b.json != null ? b.json : new JsonCodec();
     this.clock = b.clock;
-    this.backoff = new Backoff(config.retryBase(), config.retryMax(), b.random);
     this.managedExecutor = b.executor;
-    this.owner = b.owner != null ? b.owner : "offload-" + UUID.randomUUID();
-    this.dispatcher =
-        new Dispatcher(store, clock, owner, config.lease(), MAX_IDLE, () -> state == State.RUNNING);
+    this.instance = b.instance != null ? b.instance : "offload-" + UUID.randomUUID();
+    this.admission = new Admission(config, handlers, json, clock);
+    this.attempts = new Attempts(new Attempts.Parts(config, store, handlers, json, clock,
+        new Backoff(config.retryBase(), config.retryMax(), b.random), watchers, managedExecutor,
+        this::isAccepting));
+    this.dispatcher = new Dispatcher(store, clock, instance, Set.copyOf(handlers.types()),
+        config.lease(), MAX_IDLE, this::isAccepting, attempts::claimed);
   }
 
   public static Builder builder(EngineConfig config, TaskStore store, HandlerRegistry handlers) {
     return new Builder(config, store, handlers);
   }
 
-  /** Optional parts default to: the system UTC clock, own threads, a random owner id. */
+  /** Optional parts default to: the system UTC clock, own threads, a random instance id. */
   public static final class Builder {
     private final EngineConfig config;
     private final TaskStore store;
@@ -113,7 +98,7 @@ public final class TaskEngine implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private Executor executor;
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
-    private String owner;
+    private String instance;
 
     private Builder(EngineConfig config, TaskStore store, HandlerRegistry handlers) {
       this.config = config;
@@ -144,8 +129,8 @@ public final class TaskEngine implements AutoCloseable {
     }
 
     /** This instance's id in leases; unique per running instance. */
-    public Builder owner(String owner) {
-      this.owner = owner;
+    public Builder instance(String instance) {
+      this.instance = instance;
       return this;
     }
 
@@ -168,8 +153,10 @@ public final class TaskEngine implements AutoCloseable {
         NamedThreads.logged("sweeping expired tasks", this::sweepExpired),
         sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     if (store.durable()) {
+      // A thread of its own: a timer busy with timeouts must not delay a renewal past the lease.
+      leases = NamedThreads.scheduler("offload-leases");
       long beat = Math.max(100, config.lease().toMillis() / 3);
-      timer.scheduleWithFixedDelay(
+      leases.scheduleWithFixedDelay(
           NamedThreads.logged("renewing leases", this::maintainLeases),
           beat, beat, TimeUnit.MILLISECONDS);
     }
@@ -186,35 +173,15 @@ public final class TaskEngine implements AutoCloseable {
 
       @Override
       public void resync() {
-        Set<UUID> ids = new java.util.HashSet<>(running.keySet());
+        Set<UUID> ids = new HashSet<>(attempts.ids());
         ids.addAll(watchers.watchedIds());
         ids.forEach(TaskEngine.this::refresh);
       }
     });
-    for (int i = 0; i < config.workers(); i++) {
-      startWorker();
-    }
+    attempts.start(dispatcher, timer);
     LOG.info(() -> "Offload engine started: " + config.workers() + " workers on "
         + (managedExecutor != null ? "the container's managed executor" : "own threads")
         + ", " + store.name() + " store, types " + handlers.types());
-  }
-
-  private void startWorker() {
-    Runnable loop = this::workerLoop;
-    liveWorkers.incrementAndGet();
-    try {
-      if (managedExecutor != null) {
-        managedExecutor.execute(loop);
-      } else {
-        Thread t = new Thread(loop, "offload-worker-" + workerNames.incrementAndGet());
-        t.setDaemon(true);
-        ownThreads.add(t);
-        t.start();
-      }
-    } catch (RuntimeException e) {
-      liveWorkers.decrementAndGet();
-      throw e;
-    }
   }
 
   public boolean isAccepting() {
@@ -236,35 +203,24 @@ public final class TaskEngine implements AutoCloseable {
     }
     dispatcher.wakeUp();
     watchers.shutdown();
-    int atStart = running.size();
-    awaitAttempts(config.shutdownGrace());
-    List<Attempt> rest = new ArrayList<>(running.values());
-    int ended = 0;
-    for (Attempt a : rest) {
-      if (a.close("shutdown")) {
-        ended++;
-        endAttempt(a.task, shutdownOutcome(a.task));
-        a.interrupt();
-      }
-    }
-    List<Task> unstarted = dispatcher.drainClaimed();
-    for (Task t : unstarted) {
-      endAttempt(t, shutdownOutcome(t));
-    }
+    int atStart = attempts.count();
+    attempts.awaitNone(config.shutdownGrace());
+    int left = attempts.count();
+    int[] ended = attempts.endAll(this::shutdownOutcome);
     String fate = store.durable() ? "handed back to the queue" : "failed with error type shutdown";
-    int endedFinal = ended;
     LOG.info(() -> "Offload engine stopping: " + atStart + " tasks were running; "
-        + (atStart - rest.size()) + " finished within the grace period of "
-        + config.shutdownGrace().toSeconds() + "s, " + endedFinal + " were interrupted and "
-        + fate + (unstarted.isEmpty() ? "" : "; " + unstarted.size() + " claimed tasks " + fate));
-    awaitAttempts(config.abandonAfter());
-    stopWorkers();
+        + (atStart - left) + " finished within the grace period of "
+        + config.shutdownGrace().toSeconds() + "s, " + ended[0] + " were interrupted and "
+        + fate + (ended[1] == 0 ? "" : "; " + ended[1] + " claimed tasks " + fate));
+    attempts.awaitNone(config.abandonAfter());
+    attempts.stopWorkers();
     // A claim that was under way when the stop began has returned by now.
-    for (Task t : dispatcher.drainClaimed()) {
-      endAttempt(t, shutdownOutcome(t));
-    }
+    attempts.endAll(this::shutdownOutcome);
     NamedThreads.stop(timer, 2_000);
     NamedThreads.stop(sweeper, 2_000);
+    if (leases != null) {
+      NamedThreads.stop(leases, 2_000);
+    }
     StoreStats stats = safeStats();
     if (!store.durable() && stats != null && stats.pending() > 0) {
       LOG.warning(() -> stats.pending() + " pending tasks were never started; the memory store "
@@ -287,79 +243,21 @@ public final class TaskEngine implements AutoCloseable {
             now);
   }
 
-  private void awaitAttempts(Duration max) {
-    long deadline = System.nanoTime() + max.toNanos();
-    synchronized (attemptsEnded) {
-      while (!running.isEmpty()) {
-        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
-        if (left <= 0) {
-          return;
-        }
-        try {
-          attemptsEnded.wait(left);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          return;
-        }
-      }
-    }
-  }
-
-  private void stopWorkers() {
-    dispatcher.wakeUp();
-    long deadline = System.nanoTime() + config.abandonAfter().toNanos();
-    for (Thread t : ownThreads) {
-      try {
-        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-      if (t.isAlive()) {
-        LOG.warning(() -> t.getName() + " did not stop within "
-            + config.abandonAfter().toMillis() + " ms (a handler ignoring interrupts, or a "
-            + "store call that has not returned)");
-      }
-    }
-    if (managedExecutor != null) {
-      synchronized (attemptsEnded) {
-        while (liveWorkers.get() > 0 && System.nanoTime() < deadline) {
-          try {
-            attemptsEnded.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
-          } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            break;
-          }
-        }
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- the API
 
-  /** Validates and stores a new task; with a known idempotency key returns the existing one. */
+  /**
+   * Validates and stores a new task; with an idempotency key the owner used before, returns the
+   * existing one.
+   *
+   * @throws ShuttingDownException while the engine stops
+   * @throws InvalidTaskException for a submission that cannot run
+   * @throws dev.offload.task.LimitExceededException past a pending limit
+   */
   public Submission submit(SubmitRequest r) {
     if (state != State.RUNNING) {
       throw new ShuttingDownException();
     }
-    TaskHandler<?, ?> handler = handlerFor(r.type());
-    long timeout = range("timeoutSeconds", r.timeoutSeconds(),
-        config.defaultTimeout().toSeconds(), 1, config.maxTimeout().toSeconds());
-    long attempts = range("maxAttempts", r.maxAttempts(),
-        1, 1, config.maxAttempts());
-    long delay = range("delaySeconds", r.delaySeconds(), 0, 0, config.maxDelay().toSeconds());
-    long ttl = range("resultTtlSeconds", r.resultTtlSeconds(),
-        config.defaultResultTtl().toSeconds(), 0, config.maxResultTtl().toSeconds());
-    bindAndValidate(handler, r.input(), r.parsedInput());
-
-    Instant now = now();
-    Task.Limits limits = new Task.Limits((int) attempts, timeout, ttl);
-    dev.offload.task.Priority priority =
-        r.priority() != null ? r.priority() : dev.offload.task.Priority.NORMAL;
-    String fingerprint = r.idempotencyKey() == null ? null
-        : fingerprint(r.type(), r.input(), priority.wire(), timeout, attempts, delay, ttl);
-    Task task = Task.pending(UUID.randomUUID(), r.type(), priority, r.input(), limits, now,
-        now.plusSeconds(delay), r.idempotencyKey(), fingerprint);
+    Task task = admission.admit(r);
     Inserted inserted = store.insert(task);
     if (inserted.created()) {
       dispatcher.wakeUp();
@@ -367,30 +265,49 @@ public final class TaskEngine implements AutoCloseable {
     return new Submission(inserted.task(), inserted.created());
   }
 
+  /** A task as a caller may see it: empty for an unknown id and for a task hidden from them. */
+  public Optional<Task> get(UUID id, Access access) {
+    return store.get(id).filter(access::sees);
+  }
+
+  /** Any task, whoever owns it (the engine's own use, and tests). */
   public Optional<Task> get(UUID id) {
     return store.get(id);
   }
 
+  /** A page of the tasks a caller may see: their own unless they see everyone's. */
+  public TaskPage list(TaskQuery query, Access access) {
+    TaskQuery q = access.everyone() ? query
+        : new TaskQuery(access.owner(), query.status(), query.type(), query.limit(),
+            query.after());
+    return store.list(q);
+  }
+
+  /** Everyone's tasks. */
   public TaskPage list(TaskQuery query) {
     return store.list(query);
   }
 
   /**
    * Cancels a pending or running task. A running one is interrupted; whatever it returns later
-   * is discarded.
+   * is discarded; one claimed but not yet started never starts.
    *
-   * @throws TaskNotFoundException for an unknown id
+   * @throws TaskNotFoundException for an unknown id, or one the caller may not see
    * @throws AlreadyFinishedException when the task had already ended
    */
-  public Task cancel(UUID id) {
-    Task canceled = store.cancel(id, now()).orElseThrow(() -> new TaskNotFoundException(id));
-    Attempt a = running.get(id);
-    if (a != null && a.close("canceled")) {
-      a.interrupt();
-      scheduleAbandonCheck(a);
+  public Task cancel(UUID id, Access access) {
+    if (!access.everyone() && get(id, access).isEmpty()) {
+      throw new TaskNotFoundException(id);
     }
+    Task canceled = store.cancel(id, now()).orElseThrow(() -> new TaskNotFoundException(id));
+    attempts.stop(id, "canceled");
     watchers.changed(canceled);
     return canceled;
+  }
+
+  /** Cancels any task. */
+  public Task cancel(UUID id) {
+    return cancel(id, Access.everyone(""));
   }
 
   /**
@@ -406,18 +323,12 @@ public final class TaskEngine implements AutoCloseable {
    * attempt that was canceled or taken away, and tell the watchers.
    */
   public void refresh(UUID id) {
-    Attempt a = running.get(id);
-    if (a == null && !watchers.isWatched(id)) {
+    if (attempts.held(id).isEmpty() && !watchers.isWatched(id)) {
       return; // nothing here runs or waits for it: no need to read it
     }
     Optional<Task> now = store.get(id);
-    if (a != null) {
-      boolean gone = now.isEmpty() || now.get().status() != dev.offload.task.TaskStatus.RUNNING
-          || now.get().attempts() != a.task.attempts();
-      if (gone && a.close("canceled elsewhere")) {
-        a.interrupt();
-        scheduleAbandonCheck(a);
-      }
+    if (attempts.isStale(id, now)) {
+      attempts.stop(id, "canceled elsewhere");
     }
     now.ifPresent(watchers::changed);
   }
@@ -430,12 +341,24 @@ public final class TaskEngine implements AutoCloseable {
   public Health health() {
     String status = state == State.RUNNING ? Health.UP : Health.SHUTTING_DOWN;
     StoreStats stats = safeStats();
+    StoreLimits l = store.limits();
+    Health.Limits limits = new Health.Limits(l.queueBytes(), l.ownerTasks(), l.ownerBytes());
     if (stats == null) {
-      return new Health(Health.STORE_UNAVAILABLE, store.name(), running.size(),
-          config.workers(), -1, config.queueCapacity(), running.size(), -1);
+      return new Health(Health.STORE_UNAVAILABLE, store.name(), attempts.busy(),
+          config.workers(), -1, config.queueCapacity(), attempts.busy(), -1, -1, -1, -1, limits);
     }
-    return new Health(status, store.name(), running.size(), config.workers(), stats.pending(),
-        config.queueCapacity(), stats.running(), stats.finished());
+    return new Health(status, store.name(), attempts.busy(), config.workers(), stats.pending(),
+        config.queueCapacity(), stats.running(), stats.finished(), stats.pendingBytes(),
+        stats.retainedBytes(), stats.pendingOwners(), limits);
+  }
+
+  /** One owner's pending tasks and bytes, when the store keeps them at hand. */
+  public Optional<OwnerStats> ownerStats(String owner) {
+    try {
+      return store.ownerStats(owner);
+    } catch (RuntimeException e) {
+      return Optional.empty();
+    }
   }
 
   public HandlerRegistry handlers() {
@@ -481,233 +404,10 @@ public final class TaskEngine implements AutoCloseable {
   /** Renews this instance's leases and reclaims expired ones of crashed instances. */
   public void maintainLeases() {
     Instant now = now();
-    store.renewLeases(owner, List.copyOf(running.keySet()), now.plus(config.lease()));
+    store.renewLeases(instance, attempts.ids(), now.plus(config.lease()));
     for (Task t : store.reclaimExpiredLeases(now)) {
       watchers.changed(t);
       dispatcher.wakeUp();
-    }
-  }
-
-  // ---------------------------------------------------------------- submission checks
-
-  private TaskHandler<?, ?> handlerFor(String type) {
-    if (type == null || type.isBlank()) {
-      throw new InvalidTaskException(
-          "'type' is required; known types: " + String.join(", ", handlers.types()),
-          handlers.types());
-    }
-    return handlers.find(type).orElseThrow(() -> new InvalidTaskException(
-        "unknown task type '" + type + "'; known types: " + String.join(", ", handlers.types()),
-        handlers.types()));
-  }
-
-  private static long range(String name, Long value, long dflt, long min, long max) {
-    long v = value == null ? dflt : value;
-    if (v < min || v > max) {
-      throw new InvalidTaskException(
-          "'" + name + "' must be between " + min + " and " + max + ", got " + v);
-    }
-    return v;
-  }
-
-  @SuppressWarnings("unchecked")
-  private <I> void bindAndValidate(TaskHandler<I, ?> handler, String input, JsonValue parsed) {
-    I bound;
-    try {
-      // The input's shape is checked against the type before JSON-B binds it: exact or refused.
-      bound = json.bindInput(handler.inputType(), input, parsed, "input");
-    } catch (InputShape.Mismatch e) {
-      throw new InvalidTaskException(
-          "'input' does not fit type '" + handler.type() + "': " + e.getMessage());
-    } catch (StrictJson.Violation e) {
-      throw new InvalidTaskException("'input' is not valid JSON: " + e.getMessage());
-    } catch (JsonbException e) {
-      // JSON-B's messages name Java classes: the client gets the type, the log the reason.
-      LOG.log(Level.FINE, "input of type '" + handler.type() + "' passed the shape check but "
-          + "JSON-B refused it", e);
-      throw new InvalidTaskException("'input' does not fit type '" + handler.type() + "'");
-    }
-    if (bound == null) {
-      throw new InvalidTaskException("'input' is required for type '" + handler.type() + "'");
-    }
-    if (!handler.inputType().isInstance(bound)) {
-      // JSON-B hands any JSON tree to a handler asking for one kind (an array for an object).
-      throw new InvalidTaskException("'input' does not fit type '" + handler.type() + "': got "
-          + (bound instanceof JsonValue v ? "a JSON " + v.getValueType().name().toLowerCase(
-              java.util.Locale.ROOT) : bound.getClass().getSimpleName()));
-    }
-    try {
-      handler.validate(bound);
-    } catch (InvalidInputException e) {
-      throw new InvalidTaskException(
-          "invalid input for type '" + handler.type() + "': " + e.getMessage());
-    }
-  }
-
-  private static String fingerprint(Object... parts) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      for (Object p : parts) {
-        sha.update(String.valueOf(p).getBytes(StandardCharsets.UTF_8));
-        sha.update((byte) 0);
-      }
-      return HexFormat.of().formatHex(sha.digest());
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is required by every Java platform", e);
-    }
-  }
-
-  // ---------------------------------------------------------------- workers
-
-  private void workerLoop() {
-    try {
-      while (true) {
-        Task task;
-        try {
-          task = dispatcher.take();
-        } catch (InterruptedException e) {
-          return;
-        }
-        if (task == null) {
-          return;
-        }
-        if (runAttempt(task)) {
-          return; // abandoned: a replacement worker already runs
-        }
-      }
-    } catch (RuntimeException | Error e) {
-      LOG.log(Level.SEVERE, "worker " + Thread.currentThread().getName() + " died", e);
-      if (state == State.RUNNING) {
-        startWorker();
-      }
-    } finally {
-      ownThreads.remove(Thread.currentThread());
-      liveWorkers.decrementAndGet();
-      synchronized (attemptsEnded) {
-        attemptsEnded.notifyAll();
-      }
-    }
-  }
-
-  /** Runs one attempt; true when the worker was abandoned and must exit. */
-  private boolean runAttempt(Task task) {
-    Attempt a = new Attempt(task, Thread.currentThread());
-    running.put(task.id(), a);
-    watchers.changed(task);
-    ScheduledFuture<?> deadline = null;
-    try {
-      deadline = timer.schedule(() -> onDeadline(a), task.limits().timeoutSeconds(),
-          TimeUnit.SECONDS);
-    } catch (RuntimeException e) {
-      // The timer stopped: the engine is shutting down, the shutdown path ends this attempt.
-    }
-    String resultJson = null;
-    Throwable failure = null;
-    try {
-      resultJson = execute(a);
-    } catch (Throwable t) {
-      failure = t;
-    } finally {
-      if (deadline != null) {
-        deadline.cancel(false);
-      }
-      a.finished();
-      running.remove(task.id(), a);
-      synchronized (attemptsEnded) {
-        attemptsEnded.notifyAll();
-      }
-    }
-    if (a.close("finished")) {
-      if (failure == null) {
-        endAttempt(task, new Outcome.Succeeded(resultJson, now()));
-      } else {
-        TaskError error = TaskError.of(failure);
-        LOG.log(Level.WARNING, "task " + task.id() + " (" + task.type() + ") attempt "
-            + task.attempts() + " of " + task.limits().maxAttempts() + " failed", failure);
-        endAttempt(task, failureOutcome(task, error));
-      }
-    } else if (failure == null) {
-      LOG.info(() -> "task " + task.id() + ": the handler returned after its attempt "
-          + task.attempts() + " had ended (" + a.endedBy + "); its late result is discarded");
-    }
-    return a.abandoned;
-  }
-
-  @SuppressWarnings("unchecked")
-  private String execute(Attempt a) throws Exception {
-    Task task = a.task;
-    TaskHandler<Object, Object> handler = (TaskHandler<Object, Object>) handlers.find(task.type())
-        .orElseThrow(() -> new TaskFailedException("unknown-type",
-            "no handler for type '" + task.type() + "' on this instance"));
-    Object input = json.fromJson(task.input(), handler.inputType());
-    Object result = handler.run(input, new Context(a));
-    try {
-      return json.toJson(result);
-    } catch (JsonbException e) {
-      throw new TaskFailedException("result-not-serializable",
-          "the handler's result cannot be written as JSON: "
-              + JsonCodec.rootMessage(e, "it cannot be written"));
-    }
-  }
-
-  private Outcome failureOutcome(Task task, TaskError error) {
-    Instant now = now();
-    if (task.hasAttemptsLeft() && state == State.RUNNING) {
-      return new Outcome.Retry(error, now.plus(backoff.delay(task.attempts())));
-    }
-    return new Outcome.Failed(error, now);
-  }
-
-  private void endAttempt(Task task, Outcome outcome) {
-    Optional<Task> ended;
-    try {
-      ended = store.finish(task.id(), task.attempts(), outcome);
-    } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "task " + task.id() + ": recording the end of attempt "
-          + task.attempts() + " failed; a durable store retries it when the lease expires", e);
-      return;
-    }
-    if (ended.isPresent()) {
-      watchers.changed(ended.get());
-      if (!ended.get().isTerminal()) {
-        dispatcher.wakeUp(); // a retry is due later; idle workers recompute their wait
-      }
-    } else {
-      LOG.info(() -> "task " + task.id() + ": attempt " + task.attempts()
-          + " was no longer current (canceled or reclaimed); its outcome is discarded");
-    }
-  }
-
-  private void onDeadline(Attempt a) {
-    if (a.close("timeout")) {
-      TaskError error = new TaskError(TaskError.TIMEOUT,
-          "the task did not finish within its timeout of " + a.task.limits().timeoutSeconds()
-              + "s");
-      LOG.warning(() -> "task " + a.task.id() + " (" + a.task.type() + ") attempt "
-          + a.task.attempts() + " timed out after " + a.task.limits().timeoutSeconds() + "s");
-      endAttempt(a.task, failureOutcome(a.task, error));
-      a.interrupt();
-      scheduleAbandonCheck(a);
-    }
-  }
-
-  private void scheduleAbandonCheck(Attempt a) {
-    try {
-      timer.schedule(() -> abandonIfStuck(a), config.abandonAfter().toMillis(),
-          TimeUnit.MILLISECONDS);
-    } catch (RuntimeException e) {
-      // The timer stopped with the engine; shutdown waits for workers itself.
-    }
-  }
-
-  private void abandonIfStuck(Attempt a) {
-    if (a.abandon()) {
-      LOG.warning(() -> "task " + a.task.id() + ": the " + a.task.type() + " handler ignored "
-          + "the interrupt for " + config.abandonAfter().toMillis() + " ms; its thread "
-          + a.thread.getName() + " is abandoned and a new worker takes its place");
-      if (state == State.RUNNING) {
-        startWorker();
-      }
     }
   }
 
@@ -723,87 +423,8 @@ public final class TaskEngine implements AutoCloseable {
     }
   }
 
-  /** One attempt in progress on one worker thread. */
-  private static final class Attempt {
-    final Task task;
-    final Thread thread;
-    private boolean closed;
-    private boolean done;
-    volatile boolean abandoned;
-    volatile String endedBy;
-
-    Attempt(Task task, Thread thread) {
-      this.task = task;
-      this.thread = thread;
-    }
-
-    /** True for the one caller that gets to record how this attempt ended. */
-    synchronized boolean close(String by) {
-      if (closed) {
-        return false;
-      }
-      closed = true;
-      endedBy = by;
-      return true;
-    }
-
-    synchronized boolean isClosed() {
-      return closed;
-    }
-
-    /** Interrupts the handler, unless its worker already moved on. */
-    synchronized void interrupt() {
-      if (!done) {
-        thread.interrupt();
-      }
-    }
-
-    /** The handler returned; later interrupts must not hit the worker's next task. */
-    synchronized void finished() {
-      done = true;
-      Thread.interrupted();
-    }
-
-    synchronized boolean abandon() {
-      if (done || abandoned) {
-        return false;
-      }
-      abandoned = true;
-      return true;
-    }
-  }
-
-  /** What a handler sees; progress from an ended attempt is ignored. */
-  private final class Context implements TaskContext {
-    private final Attempt attempt;
-    private Progress last;
-
-    Context(Attempt attempt) {
-      this.attempt = attempt;
-    }
-
-    @Override
-    public UUID taskId() {
-      return attempt.task.id();
-    }
-
-    @Override
-    public int attempt() {
-      return attempt.task.attempts();
-    }
-
-    @Override
-    public void progress(int percent, String message) {
-      Progress p = new Progress(Math.max(0, Math.min(100, percent)), message);
-      if (p.equals(last) || attempt.isClosed()) {
-        return;
-      }
-      last = p;
-      try {
-        store.progress(taskId(), attempt(), p).ifPresent(watchers::changed);
-      } catch (RuntimeException e) {
-        LOG.log(Level.FINE, "task " + taskId() + ": progress not recorded", e);
-      }
-    }
+  /** For tests: the ids of attempts this instance holds. */
+  List<UUID> heldAttempts() {
+    return List.copyOf(attempts.ids());
   }
 }

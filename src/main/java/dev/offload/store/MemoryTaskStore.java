@@ -1,8 +1,14 @@
 package dev.offload.store;
 
+import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.IdempotencyConflictException;
+import dev.offload.task.Limit;
+import dev.offload.task.LimitExceededException;
 import dev.offload.task.Priority;
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
+import dev.offload.task.TaskPage;
+import dev.offload.task.TaskQuery;
 import dev.offload.task.TaskStatus;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -15,44 +21,54 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * The default store: everything in this JVM, bounded.
+ * The default store: everything in this JVM, bounded in tasks and in bytes.
  *
- * <p>At most {@code capacity} tasks are pending; at most {@code retainedMax} finished tasks are
- * kept, the oldest finished evicted first; pending and running tasks are never evicted. One lock
- * guards all indexes: every operation is a few map updates, so a single lock is both simpler and
- * faster here than finer-grained locking, and {@link #sweep} works in bounded batches so it never
- * holds the lock for long.
+ * <p>Pending tasks are limited in number and in bytes of input, overall and per owner; finished
+ * tasks are kept within a count and a byte cap, the oldest finished evicted first; pending and
+ * running tasks are never evicted. Due tasks wait in one lane per owner and priority, and claims
+ * take the lanes of one priority in turn (round-robin), so an owner with thousands of queued
+ * tasks delays another owner's new task by about one task, not by thousands.
+ *
+ * <p>One lock guards all indexes: every operation is a few map updates, so a single lock is both
+ * simpler and faster here than finer-grained locking, and {@link #sweep} works in bounded
+ * batches so it never holds the lock for long.
  */
 public final class MemoryTaskStore implements TaskStore {
 
-  private final long capacity;
-  private final long retainedMax;
+  private final StoreLimits limits;
   private final Object lock = new Object();
 
   // All guarded by lock.
   private final Map<UUID, Entry> byId = new HashMap<>();
   private final TreeMap<Long, Entry> bySeq = new TreeMap<>();
+  /** Pending tasks not yet due; moved to {@link #ready} by the claim that finds them due. */
   private final TreeMap<Key, Entry> waiting = new TreeMap<>();
-  private final EnumMap<Priority, TreeMap<Key, Entry>> ready = new EnumMap<>(Priority.class);
+  private final EnumMap<Priority, Lanes> ready = new EnumMap<>(Priority.class);
   private final LinkedHashSet<Entry> finishedOrder = new LinkedHashSet<>();
   private final TreeMap<Key, Entry> byExpiry = new TreeMap<>();
   private final Map<String, Entry> byIdempotencyKey = new HashMap<>();
+  private final Map<String, Usage> pendingByOwner = new HashMap<>();
   private long nextSeq;
   private long running;
+  private long pendingTasks;
+  private long pendingBytes;
+  private long retainedBytes;
 
-  public MemoryTaskStore(long capacity, long retainedMax) {
-    if (capacity < 1 || retainedMax < 0) {
-      throw new IllegalArgumentException("capacity must be >= 1 and retainedMax >= 0");
-    }
-    this.capacity = capacity;
-    this.retainedMax = retainedMax;
+  public MemoryTaskStore(StoreLimits limits) {
+    this.limits = Objects.requireNonNull(limits, "limits");
     for (Priority p : Priority.values()) {
-      ready.put(p, new TreeMap<>());
+      ready.put(p, new Lanes());
     }
+  }
+
+  /** A store with only a task capacity and a retained cap (tests and benchmarks). */
+  public MemoryTaskStore(long capacity, long retainedMax) {
+    this(StoreLimits.of(capacity, retainedMax));
   }
 
   /** Orders by an instant, then by arrival. */
@@ -69,10 +85,71 @@ public final class MemoryTaskStore implements TaskStore {
     final long seq;
     Task task;
     Key queueKey;
+    /** Bytes counted while finished and retained. */
+    long retained;
 
     Entry(long seq, Task task) {
       this.seq = seq;
       this.task = task;
+    }
+  }
+
+  /** One owner's pending tasks and their bytes. */
+  private static final class Usage {
+    long tasks;
+    long bytes;
+  }
+
+  /**
+   * The due tasks of one priority, in one FIFO lane per owner (one lane for all when fair
+   * dispatch is off); lanes take turns. Guarded by the store's lock.
+   */
+  private static final class Lanes {
+    private final Map<String, TreeMap<Key, Entry>> byLane = new HashMap<>();
+    /** Lanes with due work, the next to be served first. */
+    private final LinkedHashSet<String> turn = new LinkedHashSet<>();
+
+    void add(String lane, Entry e) {
+      TreeMap<Key, Entry> q = byLane.computeIfAbsent(lane, k -> new TreeMap<>());
+      if (q.isEmpty()) {
+        turn.add(lane);
+      }
+      q.put(e.queueKey, e);
+    }
+
+    /** The head of the lane whose turn it is; that lane goes to the back of the line. */
+    Entry poll() {
+      Iterator<String> next = turn.iterator();
+      if (!next.hasNext()) {
+        return null;
+      }
+      String lane = next.next();
+      next.remove();
+      TreeMap<Key, Entry> q = byLane.get(lane);
+      Entry e = q.pollFirstEntry().getValue();
+      if (q.isEmpty()) {
+        byLane.remove(lane);
+      } else {
+        turn.add(lane);
+      }
+      return e;
+    }
+
+    boolean remove(String lane, Entry e) {
+      TreeMap<Key, Entry> q = byLane.get(lane);
+      if (q == null || q.remove(e.queueKey) == null) {
+        return false;
+      }
+      if (q.isEmpty()) {
+        byLane.remove(lane);
+        turn.remove(lane);
+      }
+      return true;
+    }
+
+    /** Any due task's due time, or null: what matters is only that one is due. */
+    Instant anyDueAt() {
+      return turn.isEmpty() ? null : byLane.get(turn.iterator().next()).firstKey().at();
     }
   }
 
@@ -82,30 +159,50 @@ public final class MemoryTaskStore implements TaskStore {
       throw new IllegalArgumentException("only pending tasks can be inserted");
     }
     synchronized (lock) {
-      String key = task.idempotencyKey();
+      String key = idempotencyKey(task);
       if (key != null) {
         Entry existing = byIdempotencyKey.get(key);
         if (existing != null) {
           if (!Objects.equals(existing.task.fingerprint(), task.fingerprint())) {
-            throw new IdempotencyConflictException(key, existing.task.id());
+            throw new IdempotencyConflictException(task.idempotencyKey(), existing.task.id());
           }
           return new Inserted(existing.task, false);
         }
       }
-      if (pendingCount() >= capacity) {
-        throw new QueueFullException(capacity);
-      }
       if (byId.containsKey(task.id())) {
         throw new IllegalArgumentException("task " + task.id() + " already exists");
       }
+      admit(task);
       Entry e = new Entry(nextSeq++, task);
       byId.put(task.id(), e);
       bySeq.put(e.seq, e);
       if (key != null) {
         byIdempotencyKey.put(key, e);
       }
+      enterPending(task);
       enqueue(e);
       return new Inserted(task, true);
+    }
+  }
+
+  /**
+   * Refuses a new task that would pass a pending limit: everyone's first (the server is full:
+   * 503 for all), then the owner's (429 for that owner only).
+   */
+  private void admit(Task task) {
+    long bytes = task.spec().inputBytes();
+    if (pendingTasks >= limits.queueTasks()) {
+      throw new LimitExceededException(Limit.QUEUE_TASKS, limits.queueTasks());
+    }
+    if (pendingBytes + bytes > limits.queueBytes()) {
+      throw new LimitExceededException(Limit.QUEUE_BYTES, limits.queueBytes());
+    }
+    Usage u = pendingByOwner.get(task.owner());
+    if (u != null && u.tasks >= limits.ownerTasks()) {
+      throw new LimitExceededException(Limit.OWNER_TASKS, limits.ownerTasks());
+    }
+    if ((u == null ? 0 : u.bytes) + bytes > limits.ownerBytes()) {
+      throw new LimitExceededException(Limit.OWNER_BYTES, limits.ownerBytes());
     }
   }
 
@@ -119,38 +216,43 @@ public final class MemoryTaskStore implements TaskStore {
 
   @Override
   public TaskPage list(TaskQuery q) {
-    NavigableMap<Long, Entry> from;
+    Long after = q.afterSeq();
     synchronized (lock) {
-      from = bySeq.descendingMap();
-      if (q.after() != null) {
-        from = from.tailMap(q.afterSeq(), false);
+      NavigableMap<Long, Entry> from = bySeq.descendingMap();
+      if (after != null) {
+        from = from.tailMap(after, false);
       }
       List<Task> items = new ArrayList<>(Math.min(q.limit(), 1000));
+      List<String> cursors = new ArrayList<>(Math.min(q.limit(), 1000));
       for (Entry e : from.values()) {
-        Task t = e.task;
-        if ((q.status() == null || t.status() == q.status())
-            && (q.type() == null || t.type().equals(q.type()))) {
+        if (q.matches(e.task)) {
           if (items.size() == q.limit()) {
-            Task last = items.get(items.size() - 1);
-            return new TaskPage(items, Long.toString(byId.get(last.id()).seq));
+            return new TaskPage(items, cursors.get(cursors.size() - 1), cursors);
           }
-          items.add(t);
+          items.add(e.task);
+          cursors.add(Long.toString(e.seq));
         }
       }
-      return new TaskPage(items, null);
+      return new TaskPage(items, null, cursors);
     }
   }
 
+  /** Every task here was admitted by this instance's handlers, so {@code types} is moot. */
   @Override
-  public List<Task> claim(String owner, Instant now, Instant leaseUntil, int max) {
+  public List<Task> claim(
+      String instance, Set<String> types, Instant now, Instant leaseUntil, int max) {
     synchronized (lock) {
       promoteDue(now);
       List<Task> claimed = new ArrayList<>(Math.min(max, 64));
       for (Priority p : Priority.values()) {
-        TreeMap<Key, Entry> queue = ready.get(p);
-        while (claimed.size() < max && !queue.isEmpty()) {
-          Entry e = queue.pollFirstEntry().getValue();
+        Lanes lanes = ready.get(p);
+        while (claimed.size() < max) {
+          Entry e = lanes.poll();
+          if (e == null) {
+            break;
+          }
           e.queueKey = null;
+          leavePending(e.task);
           e.task = e.task.started(now);
           running++;
           claimed.add(e.task);
@@ -163,27 +265,27 @@ public final class MemoryTaskStore implements TaskStore {
   private void promoteDue(Instant now) {
     while (!waiting.isEmpty() && !waiting.firstKey().at().isAfter(now)) {
       Entry e = waiting.pollFirstEntry().getValue();
-      ready.get(e.task.priority()).put(e.queueKey, e);
+      ready.get(e.task.priority()).add(lane(e.task), e);
     }
   }
 
   @Override
   public Optional<Instant> nextDueAt() {
     synchronized (lock) {
-      Instant min = waiting.isEmpty() ? null : waiting.firstKey().at();
-      for (TreeMap<Key, Entry> q : ready.values()) {
-        if (!q.isEmpty() && (min == null || q.firstKey().at().isBefore(min))) {
-          min = q.firstKey().at();
+      for (Lanes lanes : ready.values()) {
+        Instant due = lanes.anyDueAt();
+        if (due != null) {
+          return Optional.of(due);
         }
       }
-      return Optional.ofNullable(min);
+      return waiting.isEmpty() ? Optional.empty() : Optional.of(waiting.firstKey().at());
     }
   }
 
   @Override
-  public Optional<Task> progress(UUID id, int attempt, Progress progress) {
+  public Optional<Task> progress(Task attempt, Progress progress) {
     synchronized (lock) {
-      Entry e = currentAttempt(id, attempt);
+      Entry e = current(attempt);
       if (e == null) {
         return Optional.empty();
       }
@@ -193,9 +295,9 @@ public final class MemoryTaskStore implements TaskStore {
   }
 
   @Override
-  public Optional<Task> finish(UUID id, int attempt, Outcome outcome) {
+  public Optional<Task> finish(Task attempt, Outcome outcome) {
     synchronized (lock) {
-      Entry e = currentAttempt(id, attempt);
+      Entry e = current(attempt);
       if (e == null) {
         return Optional.empty();
       }
@@ -204,6 +306,7 @@ public final class MemoryTaskStore implements TaskStore {
       if (e.task.isTerminal()) {
         retire(e);
       } else {
+        enterPending(e.task); // a retry or a hand-back: never refused, it was accepted before
         enqueue(e);
       }
       return Optional.of(e.task);
@@ -224,6 +327,7 @@ public final class MemoryTaskStore implements TaskStore {
         running--;
       } else {
         dequeue(e);
+        leavePending(e.task);
       }
       e.task = e.task.canceled(now);
       retire(e);
@@ -246,8 +350,22 @@ public final class MemoryTaskStore implements TaskStore {
   @Override
   public StoreStats stats() {
     synchronized (lock) {
-      return new StoreStats(pendingCount(), running, finishedOrder.size());
+      return new StoreStats(pendingTasks, running, finishedOrder.size(), pendingBytes,
+          retainedBytes, pendingByOwner.size());
     }
+  }
+
+  @Override
+  public Optional<OwnerStats> ownerStats(String owner) {
+    synchronized (lock) {
+      Usage u = pendingByOwner.get(owner);
+      return Optional.of(u == null ? new OwnerStats(0, 0) : new OwnerStats(u.tasks, u.bytes));
+    }
+  }
+
+  @Override
+  public StoreLimits limits() {
+    return limits;
   }
 
   @Override
@@ -260,22 +378,44 @@ public final class MemoryTaskStore implements TaskStore {
     // Nothing to release: the garbage collector takes it all.
   }
 
-  private Entry currentAttempt(UUID id, int attempt) {
-    Entry e = byId.get(id);
-    if (e == null || e.task.status() != TaskStatus.RUNNING || e.task.attempts() != attempt) {
+  /** The entry of {@code attempt} while that attempt is still the current one, else null. */
+  private Entry current(Task attempt) {
+    Entry e = byId.get(attempt.id());
+    if (e == null || e.task.status() != TaskStatus.RUNNING
+        || e.task.attempts() != attempt.attempts()) {
       return null;
     }
     return e;
   }
 
-  private long pendingCount() {
-    long n = waiting.size();
-    for (TreeMap<Key, Entry> q : ready.values()) {
-      n += q.size();
-    }
-    return n;
+  private String lane(Task t) {
+    return limits.fair() ? t.owner() : "";
   }
 
+  private String idempotencyKey(Task t) {
+    return t.idempotencyKey() == null ? null : t.owner() + '\n' + t.idempotencyKey();
+  }
+
+  private void enterPending(Task t) {
+    pendingTasks++;
+    pendingBytes += t.spec().inputBytes();
+    Usage u = pendingByOwner.computeIfAbsent(t.owner(), k -> new Usage());
+    u.tasks++;
+    u.bytes += t.spec().inputBytes();
+  }
+
+  private void leavePending(Task t) {
+    pendingTasks--;
+    pendingBytes -= t.spec().inputBytes();
+    Usage u = pendingByOwner.get(t.owner());
+    if (u != null && --u.tasks == 0) {
+      pendingByOwner.remove(t.owner());
+    } else if (u != null) {
+      u.bytes -= t.spec().inputBytes();
+    }
+  }
+
+  /** Queues a pending task, already counted by {@link #enterPending}. */
   private void enqueue(Entry e) {
     e.queueKey = new Key(e.task.nextAttemptAt(), e.seq);
     waiting.put(e.queueKey, e);
@@ -284,24 +424,28 @@ public final class MemoryTaskStore implements TaskStore {
   private void dequeue(Entry e) {
     if (e.queueKey != null) {
       if (waiting.remove(e.queueKey) == null) {
-        ready.get(e.task.priority()).remove(e.queueKey);
+        ready.get(e.task.priority()).remove(lane(e.task), e);
       }
       e.queueKey = null;
     }
   }
 
-  /** A task just ended: keep it for its TTL, within the retained cap. */
+  /** A task just ended: keep it for its TTL, within the retained caps. */
   private void retire(Entry e) {
     if (e.task.limits().resultTtlSeconds() == 0) {
       remove(e);
       return;
     }
+    e.retained = e.task.bytes();
+    retainedBytes += e.retained;
     finishedOrder.add(e);
     byExpiry.put(new Key(e.task.expiresAt(), e.seq), e);
     Iterator<Entry> oldest = finishedOrder.iterator();
-    while (finishedOrder.size() > retainedMax && oldest.hasNext()) {
+    while ((finishedOrder.size() > limits.retainedTasks() || retainedBytes > limits.retainedBytes())
+        && oldest.hasNext()) {
       Entry victim = oldest.next();
       oldest.remove();
+      retainedBytes -= victim.retained;
       byExpiry.remove(new Key(victim.task.expiresAt(), victim.seq));
       forget(victim);
     }
@@ -309,6 +453,7 @@ public final class MemoryTaskStore implements TaskStore {
 
   private void remove(Entry e) {
     if (e.task.isTerminal() && finishedOrder.remove(e)) {
+      retainedBytes -= e.retained;
       byExpiry.remove(new Key(e.task.expiresAt(), e.seq));
     }
     forget(e);
@@ -317,8 +462,9 @@ public final class MemoryTaskStore implements TaskStore {
   private void forget(Entry e) {
     byId.remove(e.task.id());
     bySeq.remove(e.seq);
-    if (e.task.idempotencyKey() != null) {
-      byIdempotencyKey.remove(e.task.idempotencyKey(), e);
+    String key = idempotencyKey(e.task);
+    if (key != null) {
+      byIdempotencyKey.remove(key, e);
     }
   }
 }

@@ -2,10 +2,13 @@ package dev.offload.store;
 
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
+import dev.offload.task.TaskPage;
+import dev.offload.task.TaskQuery;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -18,11 +21,14 @@ import java.util.UUID;
 public interface TaskStore extends AutoCloseable {
 
   /**
-   * Stores a new pending task. With an idempotency key already in use the existing task is
-   * returned (when the fingerprints match) and nothing is stored.
+   * Stores a new pending task. With an idempotency key already in use by the same owner the
+   * existing task is returned (when the fingerprints match) and nothing is stored; keys of
+   * different owners never meet.
    *
-   * @throws QueueFullException when as many tasks are pending as the capacity allows
-   * @throws IdempotencyConflictException when the key is in use with another fingerprint
+   * @throws dev.offload.task.LimitExceededException when the task would pass a pending limit
+   *     (the owner's tasks or bytes, or everyone's)
+   * @throws dev.offload.task.IdempotencyConflictException when the owner's key is in use with
+   *     another fingerprint
    */
   Inserted insert(Task task);
 
@@ -31,23 +37,33 @@ public interface TaskStore extends AutoCloseable {
   TaskPage list(TaskQuery query);
 
   /**
-   * Claims up to {@code max} pending tasks due at {@code now}, highest priority first, then by due
-   * time, then FIFO; marks them running for the next attempt, owned by {@code owner} until {@code
-   * leaseUntil}.
+   * Claims up to {@code max} pending tasks due at {@code now} whose type is in {@code types}
+   * (null: any type), highest priority first; within one priority the owners with due work take
+   * turns (when fair dispatch is on), and one owner's tasks go by due time, then arrival. Marks
+   * them running for the next attempt, leased to {@code instance} until {@code leaseUntil}.
    */
-  List<Task> claim(String owner, Instant now, Instant leaseUntil, int max);
+  List<Task> claim(String instance, Set<String> types, Instant now, Instant leaseUntil, int max);
+
+  /** {@link #claim(String, Set, Instant, Instant, int)} of any type. */
+  default List<Task> claim(String instance, Instant now, Instant leaseUntil, int max) {
+    return claim(instance, null, now, leaseUntil, max);
+  }
 
   /** The earliest due time of a pending task, if there is one. */
   Optional<Instant> nextDueAt();
 
-  /** Records progress of a running attempt; empty when that attempt is no longer current. */
-  Optional<Task> progress(UUID id, int attempt, Progress progress);
+  /**
+   * Records progress of a running attempt, given as the snapshot {@link #claim} handed out;
+   * empty when that attempt is no longer current.
+   */
+  Optional<Task> progress(Task attempt, Progress progress);
 
   /**
-   * Ends a running attempt with {@code outcome}; empty when that attempt is no longer current
-   * (the task was canceled, timed out, or claimed again), in which case nothing changes.
+   * Ends a running attempt, given as the snapshot {@link #claim} handed out, with {@code
+   * outcome}; empty when that attempt is no longer current (the task was canceled, timed out, or
+   * claimed again), in which case nothing changes.
    */
-  Optional<Task> finish(UUID id, int attempt, Outcome outcome);
+  Optional<Task> finish(Task attempt, Outcome outcome);
 
   /**
    * Cancels a pending or running task.
@@ -57,8 +73,8 @@ public interface TaskStore extends AutoCloseable {
    */
   Optional<Task> cancel(UUID id, Instant now);
 
-  /** Extends the leases of attempts this owner is running; a no-op for a single-node store. */
-  default void renewLeases(String owner, Collection<UUID> running, Instant leaseUntil) {}
+  /** Extends the leases of attempts this instance is running; a no-op for a single-node store. */
+  default void renewLeases(String instance, Collection<UUID> running, Instant leaseUntil) {}
 
   /**
    * Returns running tasks whose lease expired (their instance died) to pending, or fails them
@@ -87,6 +103,14 @@ public interface TaskStore extends AutoCloseable {
 
   StoreStats stats();
 
+  /** One owner's pending tasks and bytes, when the store keeps them at hand. */
+  default Optional<OwnerStats> ownerStats(String owner) {
+    return Optional.empty();
+  }
+
+  /** What this store holds at most. */
+  StoreLimits limits();
+
   /** A short name shown by health: {@code memory}, {@code postgres}. */
   String name();
 
@@ -96,6 +120,27 @@ public interface TaskStore extends AutoCloseable {
   /** The result of {@link #insert}: the stored task and whether this call created it. */
   record Inserted(Task task, boolean created) {}
 
-  /** Counts for health and benchmarks. */
-  record StoreStats(long pending, long running, long finished) {}
+  /**
+   * Counts for health, metrics and benchmarks.
+   *
+   * @param pendingBytes bytes of input of the pending tasks
+   * @param retainedBytes bytes of input and result of the finished tasks kept
+   * @param pendingOwners owners with pending tasks
+   */
+  record StoreStats(long pending, long running, long finished, long pendingBytes,
+      long retainedBytes, long pendingOwners) {
+
+    /** Counts only (tests). */
+    public StoreStats(long pending, long running, long finished) {
+      this(pending, running, finished, 0, 0, 0);
+    }
+
+    /** The counts, without the byte and owner figures (tests compare these). */
+    public StoreStats counts() {
+      return new StoreStats(pending, running, finished);
+    }
+  }
+
+  /** One owner's share of the queue. */
+  record OwnerStats(long pending, long pendingBytes) {}
 }

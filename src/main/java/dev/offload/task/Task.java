@@ -5,120 +5,242 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * An immutable snapshot of one task. Stores hand these out and take them in; every state change
- * makes a new one.
+ * An immutable snapshot of one task: what was asked for ({@link Spec}, fixed at submission) and
+ * where it stands ({@link State}, a new one for every change). Stores hand these out and take
+ * them in.
  *
  * <p>{@code input} and {@code result} are JSON texts, kept as compact strings: cheaper to retain
  * than a parsed tree, and what the database stores anyway.
  */
-public record Task(
-    UUID id,
-    String type,
-    Priority priority,
-    String input,
-    Limits limits,
-    TaskStatus status,
-    int attempts,
-    Progress progress,
-    Instant createdAt,
-    Instant startedAt,
-    Instant finishedAt,
-    Instant nextAttemptAt,
-    Instant expiresAt,
-    String result,
-    TaskError error,
-    String idempotencyKey,
-    String fingerprint) {
+public record Task(Spec spec, State state) {
+
+  /** The owner of tasks when authentication is switched off ({@code offload.auth=none}). */
+  public static final String ANONYMOUS = "anonymous";
+
+  public Task {
+    if (spec == null || state == null) {
+      throw new IllegalArgumentException("a task needs a spec and a state");
+    }
+  }
+
+  /**
+   * What a client asked for; never changes.
+   *
+   * @param owner who submitted it (the authenticated principal's name); only they, viewers and
+   *     admins see it
+   * @param input the input as compact JSON text, as the handler binds it
+   * @param inputView the input as views and logs may show it (secrets masked by the handler's
+   *     {@link TaskHandler#redact}), or null when that is {@code input} itself
+   * @param inputBytes the UTF-8 length of {@code input}: what the byte budgets count
+   * @param fingerprint what makes two submissions "the same request" for an idempotency key
+   */
+  public record Spec(
+      UUID id,
+      String type,
+      String owner,
+      Priority priority,
+      String input,
+      String inputView,
+      long inputBytes,
+      Limits limits,
+      Instant createdAt,
+      String idempotencyKey,
+      String fingerprint) {
+
+    public Spec {
+      if (id == null || type == null || owner == null || priority == null || limits == null
+          || createdAt == null) {
+        throw new IllegalArgumentException("id, type, owner, priority, limits and createdAt "
+            + "are required");
+      }
+    }
+
+    /** The input as a client may see it. */
+    public String visibleInput() {
+      return inputView != null ? inputView : input;
+    }
+  }
+
+  /** Where a task stands; each change makes a new one. */
+  public record State(
+      TaskStatus status,
+      int attempts,
+      Progress progress,
+      Instant startedAt,
+      Instant finishedAt,
+      Instant nextAttemptAt,
+      Instant expiresAt,
+      String result,
+      TaskError error) {
+
+    public State {
+      if (status == null) {
+        throw new IllegalArgumentException("a state needs a status");
+      }
+    }
+  }
 
   /** Per-task limits, fixed at submission. */
   public record Limits(int maxAttempts, long timeoutSeconds, long resultTtlSeconds) {}
 
   /** A new pending task, due at {@code dueAt}. */
-  public static Task pending(
-      UUID id,
-      String type,
-      Priority priority,
-      String input,
-      Limits limits,
-      Instant now,
-      Instant dueAt,
-      String idempotencyKey,
-      String fingerprint) {
-    return new Task(
-        id, type, priority, input, limits, TaskStatus.PENDING, 0, null, now, null, null, dueAt,
-        null, null, null, idempotencyKey, fingerprint);
+  public static Task pending(Spec spec, Instant dueAt) {
+    return new Task(spec,
+        new State(TaskStatus.PENDING, 0, null, null, null, dueAt, null, null, null));
+  }
+
+  // ---------------------------------------------------------------- the spec, for short
+
+  public UUID id() {
+    return spec.id();
+  }
+
+  public String type() {
+    return spec.type();
+  }
+
+  public String owner() {
+    return spec.owner();
+  }
+
+  public Priority priority() {
+    return spec.priority();
+  }
+
+  public String input() {
+    return spec.input();
+  }
+
+  public Limits limits() {
+    return spec.limits();
+  }
+
+  public Instant createdAt() {
+    return spec.createdAt();
+  }
+
+  public String idempotencyKey() {
+    return spec.idempotencyKey();
+  }
+
+  public String fingerprint() {
+    return spec.fingerprint();
+  }
+
+  // ---------------------------------------------------------------- the state, for short
+
+  public TaskStatus status() {
+    return state.status();
+  }
+
+  public int attempts() {
+    return state.attempts();
+  }
+
+  public Progress progress() {
+    return state.progress();
+  }
+
+  public Instant startedAt() {
+    return state.startedAt();
+  }
+
+  public Instant finishedAt() {
+    return state.finishedAt();
+  }
+
+  public Instant nextAttemptAt() {
+    return state.nextAttemptAt();
+  }
+
+  public Instant expiresAt() {
+    return state.expiresAt();
+  }
+
+  public String result() {
+    return state.result();
+  }
+
+  public TaskError error() {
+    return state.error();
   }
 
   public boolean isTerminal() {
-    return status.isTerminal();
+    return state.status().isTerminal();
   }
+
+  /** Bytes of input and result text this snapshot holds (UTF-8). */
+  public long bytes() {
+    return spec.inputBytes() + Utf8.length(state.result());
+  }
+
+  // ---------------------------------------------------------------- transitions
 
   /** Claimed by a worker: the next attempt starts. */
   public Task started(Instant now) {
     requireStatus(TaskStatus.PENDING);
-    return new Task(
-        id, type, priority, input, limits, TaskStatus.RUNNING, attempts + 1, null, createdAt, now,
-        null, null, null, null, error, idempotencyKey, fingerprint);
+    return with(new State(TaskStatus.RUNNING, attempts() + 1, null, now, null, null, null, null,
+        error()));
   }
 
   public Task withProgress(Progress p) {
     requireStatus(TaskStatus.RUNNING);
-    return new Task(
-        id, type, priority, input, limits, status, attempts, p, createdAt, startedAt, finishedAt,
-        nextAttemptAt, expiresAt, result, error, idempotencyKey, fingerprint);
+    State s = state;
+    return with(new State(s.status(), s.attempts(), p, s.startedAt(), s.finishedAt(),
+        s.nextAttemptAt(), s.expiresAt(), s.result(), s.error()));
   }
 
+  /** The last progress is kept: it shows how the attempt ended (both stores agree on this). */
   public Task succeeded(String resultJson, Instant now) {
     requireStatus(TaskStatus.RUNNING);
-    return new Task(
-        id, type, priority, input, limits, TaskStatus.SUCCESS, attempts, progress, createdAt,
-        startedAt, now, null, expiry(now), resultJson, null, idempotencyKey, fingerprint);
+    return with(new State(TaskStatus.SUCCESS, attempts(), progress(), startedAt(), now, null,
+        expiry(now), resultJson, null));
   }
 
   public Task failed(TaskError e, Instant now) {
-    return new Task(
-        id, type, priority, input, limits, TaskStatus.FAILED, attempts, progress, createdAt,
-        startedAt, now, null, expiry(now), null, e, idempotencyKey, fingerprint);
+    return with(new State(TaskStatus.FAILED, attempts(), progress(), startedAt(), now, null,
+        expiry(now), null, e));
   }
 
   /** Back to pending after a failed attempt; {@code attempts} keeps counting. */
   public Task retrying(TaskError e, Instant dueAt) {
     requireStatus(TaskStatus.RUNNING);
-    return new Task(
-        id, type, priority, input, limits, TaskStatus.PENDING, attempts, progress, createdAt,
-        startedAt, null, dueAt, null, null, e, idempotencyKey, fingerprint);
+    return with(new State(TaskStatus.PENDING, attempts(), progress(), startedAt(), null, dueAt,
+        null, null, e));
   }
 
   /** Handed back to the queue without counting the attempt (graceful stop of a durable store). */
   public Task handedBack(Instant now) {
     requireStatus(TaskStatus.RUNNING);
-    return new Task(
-        id, type, priority, input, limits, TaskStatus.PENDING, attempts - 1, null, createdAt,
-        startedAt, null, now, null, null, error, idempotencyKey, fingerprint);
+    return with(new State(TaskStatus.PENDING, attempts() - 1, null, startedAt(), null, now, null,
+        null, error()));
   }
 
   public Task canceled(Instant now) {
     if (isTerminal()) {
-      throw new IllegalStateException("task " + id + " is already " + status.wire());
+      throw new IllegalStateException("task " + id() + " is already " + status().wire());
     }
-    return new Task(
-        id, type, priority, input, limits, TaskStatus.CANCELED, attempts, progress, createdAt,
-        startedAt, now, null, expiry(now), null, null, idempotencyKey, fingerprint);
+    return with(new State(TaskStatus.CANCELED, attempts(), progress(), startedAt(), now, null,
+        expiry(now), null, null));
   }
 
   /** Whether another attempt is allowed after the current one fails. */
   public boolean hasAttemptsLeft() {
-    return attempts < limits.maxAttempts();
+    return attempts() < limits().maxAttempts();
+  }
+
+  private Task with(State next) {
+    return new Task(spec, next);
   }
 
   private Instant expiry(Instant now) {
-    return now.plus(Duration.ofSeconds(limits.resultTtlSeconds()));
+    return now.plus(Duration.ofSeconds(limits().resultTtlSeconds()));
   }
 
   private void requireStatus(TaskStatus expected) {
-    if (status != expected) {
+    if (status() != expected) {
       throw new IllegalStateException(
-          "task " + id + " is " + status.wire() + ", expected " + expected.wire());
+          "task " + id() + " is " + status().wire() + ", expected " + expected.wire());
     }
   }
 }

@@ -26,6 +26,15 @@ public interface TaskHandler<I, O> {
   default void validate(I input) throws InvalidInputException {}
 
   /**
+   * The input as views, lists, event streams and logs may show it: a handler whose input holds
+   * secrets (a password, an API key in a header) returns a copy with them masked. The task still
+   * runs with the input as given. By default the input is shown as it is.
+   */
+  default I redact(I input) {
+    return input;
+  }
+
+  /**
    * Does the work on a worker thread. Throwing anything fails the attempt; an interrupt means
    * the task was canceled, timed out, or the server is stopping.
    */

@@ -8,7 +8,12 @@ public final class ApiNotFoundServlet extends ApiServlet {
   private static final long serialVersionUID = 1L;
 
   @Override
-  protected void handle(HttpServletRequest req, HttpServletResponse resp) {
+  protected String allow(HttpServletRequest req) {
     throw Problem.notFound("no API resource at " + req.getRequestURI()).exception();
+  }
+
+  @Override
+  protected void handle(HttpServletRequest req, HttpServletResponse resp) {
+    throw new IllegalStateException("never reached: allow() refuses every path");
   }
 }

@@ -3,30 +3,36 @@ package dev.offload.web;
 import dev.offload.engine.InvalidTaskException;
 import dev.offload.engine.ShuttingDownException;
 import dev.offload.engine.TaskNotFoundException;
-import dev.offload.store.AlreadyFinishedException;
-import dev.offload.store.IdempotencyConflictException;
-import dev.offload.store.InvalidCursorException;
-import dev.offload.store.QueueFullException;
-import dev.offload.store.StoreUnavailableException;
+import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.IdempotencyConflictException;
+import dev.offload.task.InvalidCursorException;
+import dev.offload.task.Limit;
+import dev.offload.task.LimitExceededException;
+import dev.offload.task.StoreUnavailableException;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * The base of every API servlet: looks its dependencies up once, routes nothing itself, and
- * turns every exception into one RFC 9457 problem response. No stack trace reaches a client; an
- * unexpected exception is logged once, here.
+ * The base of every API servlet: looks its dependencies up once, answers {@code OPTIONS} and
+ * {@code HEAD} for every resource, refuses methods a resource does not allow, and turns every
+ * exception (and every {@link Error}) into one RFC 9457 problem response. No stack trace reaches
+ * a client; an unexpected failure is logged once, here.
  */
 public abstract class ApiServlet extends HttpServlet {
   private static final Logger LOG = Logger.getLogger(ApiServlet.class.getName());
   private static final long serialVersionUID = 1L;
 
   static final String JSON = "application/json";
+  /** Said for every task id that the caller cannot see, whatever the reason. */
+  static final String NO_SUCH_TASK =
+      "no such task: it was never submitted, its result has expired, or it is not yours to see";
 
   protected transient Offload offload;
 
@@ -40,21 +46,49 @@ public abstract class ApiServlet extends HttpServlet {
       throws IOException {
     resp.setHeader("Cache-Control", "no-store");
     try {
+      String allow = allow(req);
+      String method = req.getMethod();
+      if (method.equals("OPTIONS")) {
+        resp.setHeader("Allow", allow + ", OPTIONS");
+        resp.setStatus(204);
+        return;
+      }
+      if (!allows(allow, method)) {
+        throw Problem.of(405, "Method Not Allowed", method + " is not allowed here; use "
+            + allow).exception().allow(allow + ", OPTIONS");
+      }
       handle(req, resp);
     } catch (RuntimeException e) {
       ProblemException p = toProblem(e);
       if (p.problem().status() >= 500 && !(e instanceof ProblemException)
-          && !(e instanceof QueueFullException) && !(e instanceof ShuttingDownException)
-          && !(e instanceof StoreUnavailableException)) {
-        LOG.log(Level.SEVERE, req.getMethod() + " " + req.getRequestURI() + " failed", e);
+          && !(e instanceof LimitExceededException) && !(e instanceof ShuttingDownException)) {
+        LOG.log(e instanceof StoreUnavailableException ? Level.WARNING : Level.SEVERE,
+            req.getMethod() + " " + req.getRequestURI() + " failed", e);
       }
       writeProblem(req, resp, p);
+    } catch (Error e) {
+      // An OutOfMemoryError or a StackOverflowError: the client still gets a problem, not the
+      // container's error page with a trace.
+      LOG.log(Level.SEVERE, req.getMethod() + " " + req.getRequestURI() + " failed", e);
+      writeProblem(req, resp, internalError());
     }
   }
 
-  /** Answers one request; throw {@link ProblemException} (or a domain exception) to fail it. */
+  /**
+   * The methods the resource at this request's path allows ({@code "GET, HEAD, POST"}); HEAD is
+   * answered wherever GET is.
+   *
+   * @throws ProblemException 404 when there is no resource at this path
+   */
+  protected abstract String allow(HttpServletRequest req);
+
+  /** Answers one request with an allowed method; throw to fail it. */
   protected abstract void handle(HttpServletRequest req, HttpServletResponse resp)
       throws IOException;
+
+  private static boolean allows(String allow, String method) {
+    return Arrays.stream(allow.split(",\\s*")).anyMatch(method::equals);
+  }
 
   /** The one map from domain exceptions to HTTP problems. */
   static ProblemException toProblem(RuntimeException e) {
@@ -65,11 +99,12 @@ public abstract class ApiServlet extends HttpServlet {
       return Problem.unprocessable(i.getMessage()).withKnownTypes(i.knownTypes()).exception();
     }
     if (e instanceof IdempotencyConflictException c) {
+      // Keys are per owner: the task named is the caller's own.
       return Problem.unprocessable(c.getMessage()).with("existingTask", c.existing().toString())
           .exception();
     }
     if (e instanceof TaskNotFoundException) {
-      return Problem.notFound(e.getMessage()).exception();
+      return Problem.notFound(NO_SUCH_TASK).exception();
     }
     if (e instanceof AlreadyFinishedException f) {
       return Problem.of(409, "Conflict", e.getMessage())
@@ -78,17 +113,32 @@ public abstract class ApiServlet extends HttpServlet {
     if (e instanceof InvalidCursorException) {
       return Problem.badRequest(e.getMessage()).exception();
     }
-    if (e instanceof QueueFullException) {
-      return Problem.unavailable(e.getMessage() + "; try again shortly").exception()
-          .retryAfter(1);
+    if (e instanceof LimitExceededException l) {
+      return limit(l);
     }
     if (e instanceof ShuttingDownException) {
       return Problem.unavailable(e.getMessage()).exception().retryAfter(5);
     }
     if (e instanceof StoreUnavailableException) {
-      return Problem.unavailable("the task store is unavailable: " + e.getMessage())
+      // The driver's message names hosts and ports: the log has it, the client does not.
+      return Problem.unavailable("the task store is unavailable; try again shortly")
           .exception().retryAfter(5);
     }
+    return internalError();
+  }
+
+  /** 429 for one owner's share, 503 for the server's; names the limit and its value. */
+  static ProblemException limit(LimitExceededException l) {
+    boolean owner = l.limit().scope() == Limit.Scope.OWNER;
+    boolean tasks = l.limit() != Limit.WAITS && l.limit() != Limit.OWNER_WAITS;
+    Problem p = owner
+        ? Problem.of(429, "Too Many Requests", l.getMessage())
+        : Problem.unavailable(l.getMessage() + "; try again shortly");
+    return p.with("limit", l.limit().setting()).with("max", l.value()).exception()
+        .retryAfter(tasks && !owner ? 1 : 5);
+  }
+
+  static ProblemException internalError() {
     return Problem.of(500, "Internal Server Error",
         "an unexpected error occurred; it has been logged").exception();
   }
@@ -100,26 +150,28 @@ public abstract class ApiServlet extends HttpServlet {
       return;
     }
     resp.resetBuffer();
-    if (p.retryAfterHeader() != null) {
-      resp.setHeader("Retry-After", p.retryAfterHeader());
-    }
-    if (p.allowHeader() != null) {
-      resp.setHeader("Allow", p.allowHeader());
-    }
+    p.headers().forEach(resp::setHeader);
     Offload offload = Offload.from(req.getServletContext());
-    write(resp, p.problem().status(), Problem.MEDIA_TYPE, offload.json().toJson(p.problem().body()));
+    write(req, resp, p.problem().status(), Problem.MEDIA_TYPE,
+        offload.json().toJson(p.problem().body()));
   }
 
-  protected void writeJson(HttpServletResponse resp, int status, Object body) throws IOException {
-    write(resp, status, JSON, offload.json().toJson(body));
+  protected void writeJson(HttpServletRequest req, HttpServletResponse resp, int status,
+      Object body) throws IOException {
+    write(req, resp, status, JSON, offload.json().toJson(body));
   }
 
-  static void write(HttpServletResponse resp, int status, String mediaType, String json)
-      throws IOException {
+  /** Writes a body, or for {@code HEAD} only its length. */
+  static void write(HttpServletRequest req, HttpServletResponse resp, int status,
+      String mediaType, String json) throws IOException {
     byte[] bytes = json.getBytes(StandardCharsets.UTF_8);
     resp.setStatus(status);
     resp.setContentType(mediaType);
     resp.setCharacterEncoding("UTF-8");
+    if ("HEAD".equals(req.getMethod())) {
+      resp.setContentLength(bytes.length);
+      return;
+    }
     // No Content-Length of our own: the body stays in the response buffer and the container
     // sends it when the request ends (for a parked request, asynchronously on complete()),
     // setting the length itself when the body fits its buffer.
@@ -127,9 +179,12 @@ public abstract class ApiServlet extends HttpServlet {
     out.write(bytes);
   }
 
-  static ProblemException methodNotAllowed(HttpServletRequest req, String allow) {
-    return Problem.of(405, "Method Not Allowed",
-            req.getMethod() + " is not allowed on " + req.getRequestURI() + "; use " + allow)
-        .exception().allow(allow);
+  /** The caller of this request, established by the {@link AuthFilter}. */
+  static Caller caller(HttpServletRequest req) {
+    return Caller.of(req);
+  }
+
+  static ProblemException forbidden(String detail) {
+    return Problem.of(403, "Forbidden", detail).exception();
   }
 }

@@ -1,5 +1,6 @@
 package dev.offload.web;
 
+import dev.offload.engine.Access;
 import dev.offload.engine.TaskWatcher;
 import dev.offload.task.Task;
 import jakarta.servlet.AsyncContext;
@@ -25,6 +26,11 @@ import java.util.logging.Logger;
  * progress} otherwise), a comment heartbeat while idle, and the end of the stream right after the
  * final state.
  *
+ * <p>A stream lasts at most {@code offload.sse.max.seconds}; then it ends, and an {@code
+ * EventSource} reconnects by itself (with {@code Last-Event-ID}) and gets the current state first,
+ * as on any new stream, so it resumes without noticing. Every open stream counts as a wait of its
+ * owner ({@link Waits}).
+ *
  * <p>Writes happen on a container thread ({@link AsyncContext#start}), one batch at a time per
  * stream (the {@code writing} flag): never on a worker thread, never two threads on one stream.
  * Between events the stream holds no thread; a client too slow to read holds one container
@@ -37,8 +43,10 @@ final class EventStream implements TaskWatcher, AsyncListener {
 
   private final Offload offload;
   private final UUID id;
+  private final Access access;
   private final String contextPath;
   private final AsyncContext async;
+  private final Waits.Permit permit;
   private final Object lock = new Object();
   // Guarded by lock.
   private final ArrayDeque<Task> pending = new ArrayDeque<>();
@@ -46,39 +54,65 @@ final class EventStream implements TaskWatcher, AsyncListener {
   private boolean writing;
   private boolean closed;
   private boolean shutdown;
+  private boolean expired;
   private Task lastSent;
   private long eventId;
   private volatile AutoCloseable registration;
   private volatile ScheduledFuture<?> heartbeat;
+  private volatile ScheduledFuture<?> end;
 
-  private EventStream(Offload offload, UUID id, String contextPath, AsyncContext async) {
+  private EventStream(Offload offload, UUID id, Access access, String contextPath,
+      AsyncContext async, Waits.Permit permit) {
     this.offload = offload;
     this.id = id;
+    this.access = access;
     this.contextPath = contextPath;
     this.async = async;
+    this.permit = permit;
   }
 
-  static void open(Offload offload, HttpServletRequest req, HttpServletResponse resp, Task first)
-      throws IOException {
+  /** The headers of a stream (all a {@code HEAD} gets). */
+  static void headers(HttpServletResponse resp) {
     resp.setStatus(200);
     resp.setContentType("text/event-stream");
     resp.setCharacterEncoding("UTF-8");
     resp.setHeader("Cache-Control", "no-store");
     resp.setHeader("X-Accel-Buffering", "no");
-    AsyncContext async = req.startAsync();
+  }
+
+  /**
+   * Opens the stream of {@code first}'s task.
+   *
+   * @throws dev.offload.task.LimitExceededException when the caller (or everyone) already
+   *     holds as many waits as allowed; nothing is opened then
+   */
+  static void open(Offload offload, HttpServletRequest req, HttpServletResponse resp,
+      Caller caller, Task first) throws IOException {
+    Waits.Permit permit = offload.waits().open(caller.owner());
+    AsyncContext async;
+    try {
+      headers(resp);
+      async = req.startAsync();
+    } catch (RuntimeException e) {
+      permit.close();
+      throw e;
+    }
     async.setTimeout(0);
-    EventStream stream = new EventStream(offload, first.id(), req.getContextPath(), async);
+    EventStream stream = new EventStream(offload, first.id(), caller.readAccess(),
+        req.getContextPath(), async, permit);
     async.addListener(stream);
     stream.registration = offload.engine().watch(first.id(), stream);
     if (stream.isClosed()) {
       stream.release(); // ended before the registration was stored
     }
     // The state as of now, read after registering so no change is missed in between.
-    stream.onChange(offload.engine().get(first.id()).orElse(first));
+    stream.onChange(offload.engine().get(first.id(), stream.access).orElse(first));
     long every = offload.config().web().sseHeartbeatSeconds();
     try {
       stream.heartbeat = offload.heartbeats().scheduleAtFixedRate(
           stream::beat, every, every, TimeUnit.SECONDS);
+      stream.end = offload.heartbeats().schedule(stream::expire,
+          offload.config().web().sseMaxSeconds(), TimeUnit.SECONDS);
     } catch (RejectedExecutionException e) {
       stream.onShutdown();
     }
@@ -117,6 +151,17 @@ final class EventStream implements TaskWatcher, AsyncListener {
     synchronized (lock) {
       return closed;
     }
+  }
+
+  /** The stream has lasted as long as a stream may: end it; the client reconnects. */
+  private void expire() {
+    synchronized (lock) {
+      if (closed) {
+        return;
+      }
+      expired = true;
+    }
+    flushLater();
   }
 
   private void beat() {
@@ -159,11 +204,14 @@ final class EventStream implements TaskWatcher, AsyncListener {
           }
           end = true;
         }
-        if (heartbeatDue && out.length() == 0) {
+        if (expired && !end) {
+          end = true; // what changed so far is written; the client resumes on a new stream
+        }
+        if (heartbeatDue && out.length() == 0 && !end) {
           out.append(HEARTBEAT);
         }
         heartbeatDue = false;
-        if (out.length() == 0) {
+        if (out.length() == 0 && !end) {
           writing = false;
           return;
         }
@@ -173,9 +221,11 @@ final class EventStream implements TaskWatcher, AsyncListener {
         }
       }
       try {
-        ServletOutputStream os = async.getResponse().getOutputStream();
-        os.write(out.toString().getBytes(StandardCharsets.UTF_8));
-        os.flush();
+        if (out.length() > 0) {
+          ServletOutputStream os = async.getResponse().getOutputStream();
+          os.write(out.toString().getBytes(StandardCharsets.UTF_8));
+          os.flush();
+        }
       } catch (IOException | RuntimeException e) {
         LOG.log(Level.FINE, "event stream of task " + id + " closed by the client", e);
         end = true;
@@ -201,7 +251,7 @@ final class EventStream implements TaskWatcher, AsyncListener {
     out.append("id: ").append(++eventId).append('\n')
         .append("event: ").append(statusChanged ? "status" : "progress").append('\n')
         .append("data: ")
-        .append(offload.views().of(t, contextPath))
+        .append(offload.views().full(t, contextPath))
         .append("\n\n");
     return t.isTerminal();
   }
@@ -214,7 +264,7 @@ final class EventStream implements TaskWatcher, AsyncListener {
 
   private Task safeGet() {
     try {
-      return offload.engine().get(id).orElse(lastSent);
+      return offload.engine().get(id, access).orElse(lastSent);
     } catch (RuntimeException e) {
       return lastSent;
     }
@@ -237,11 +287,16 @@ final class EventStream implements TaskWatcher, AsyncListener {
     release();
   }
 
-  /** Stops the heartbeat and the watch; safe to call more than once. */
+  /** Stops the heartbeat, the watch and gives the wait back; safe to call more than once. */
   private void release() {
+    permit.close();
     ScheduledFuture<?> h = heartbeat;
     if (h != null) {
       h.cancel(false);
+    }
+    ScheduledFuture<?> ending = end;
+    if (ending != null) {
+      ending.cancel(false);
     }
     AutoCloseable r = registration;
     if (r != null) {

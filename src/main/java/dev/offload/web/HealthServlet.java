@@ -8,12 +8,17 @@ import java.io.IOException;
 
 /**
  * {@code GET /api/health}: 200 while up, 503 while shutting down or when the store cannot be
- * reached, so a load balancer can act on the status code alone.
+ * reached, so a load balancer can act on the status code alone. Anyone may ask and gets the
+ * status; the details (queue, workers, owners, bytes) need one of Offload's roles.
  */
 public final class HealthServlet extends ApiServlet {
   private static final long serialVersionUID = 1L;
 
-  @JsonbPropertyOrder({"status", "store", "workers", "queue", "running", "retained", "watchers"})
+  @JsonbPropertyOrder({"status"})
+  public record StatusView(String status) {}
+
+  @JsonbPropertyOrder({"status", "store", "workers", "queue", "running", "retained",
+      "retainedBytes", "owners", "waits", "watchers"})
   public record HealthView(
       String status,
       String store,
@@ -21,27 +26,50 @@ public final class HealthServlet extends ApiServlet {
       Queue queue,
       long running,
       long retained,
+      long retainedBytes,
+      Owners owners,
+      Waits waits,
       int watchers) {}
 
   @JsonbPropertyOrder({"busy", "total"})
   public record Workers(int busy, int total) {}
 
-  @JsonbPropertyOrder({"depth", "capacity"})
-  public record Queue(long depth, long capacity) {}
+  @JsonbPropertyOrder({"depth", "capacity", "bytes", "bytesMax"})
+  public record Queue(long depth, long capacity, long bytes, long bytesMax) {}
+
+  @JsonbPropertyOrder({"pending", "pendingMax", "pendingBytesMax", "waitsMax"})
+  public record Owners(long pending, long pendingMax, long pendingBytesMax, int waitsMax) {}
+
+  @JsonbPropertyOrder({"open", "max"})
+  public record Waits(int open, int max) {}
+
+  @Override
+  protected String allow(HttpServletRequest req) {
+    return "GET, HEAD";
+  }
 
   @Override
   protected void handle(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-    if (!"GET".equals(req.getMethod())) {
-      throw methodNotAllowed(req, "GET");
-    }
+    TasksServlet.strictQuery(req, java.util.Set.of());
     Health h = offload.engine().health();
-    HealthView view = new HealthView(h.status(), h.store(),
-        new Workers(h.workersBusy(), h.workersTotal()),
-        new Queue(h.queueDepth(), h.queueCapacity()), h.running(), h.retained(),
-        offload.engine().watcherCount());
-    if (!Health.UP.equals(h.status())) {
+    int code = Health.UP.equals(h.status()) ? 200 : 503;
+    if (code != 200) {
       resp.setHeader("Retry-After", "5");
     }
-    writeJson(resp, Health.UP.equals(h.status()) ? 200 : 503, view);
+    if (!caller(req).isKnown()) {
+      writeJson(req, resp, code, new StatusView(h.status()));
+      return;
+    }
+    Health.Limits limits = h.limits();
+    OffloadConfig.WebConfig web = offload.config().web();
+    HealthView view = new HealthView(h.status(), h.store(),
+        new Workers(h.workersBusy(), h.workersTotal()),
+        new Queue(h.queueDepth(), h.queueCapacity(), h.pendingBytes(), limits.queueBytes()),
+        h.running(), h.retained(), h.retainedBytes(),
+        new Owners(h.pendingOwners(), limits.ownerTasks(), limits.ownerBytes(),
+            web.ownerWaitsMax()),
+        new Waits(offload.waits().open(), web.waitsMax()),
+        offload.engine().watcherCount());
+    writeJson(req, resp, code, view);
   }
 }

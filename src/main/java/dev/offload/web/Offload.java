@@ -8,9 +8,12 @@ import java.util.concurrent.ScheduledExecutorService;
 
 /**
  * What the servlets share, built and owned by {@link OffloadListener} and kept as one context
- * attribute.
+ * attribute. Part of the composition root: the store is here to be closed, not to be used by
+ * the servlets (they go through the engine).
  *
- * @param heartbeats schedules SSE heartbeats
+ * @param heartbeats schedules SSE heartbeats and stream ends
+ * @param tokens the bearer tokens, or null when no tokens file is set
+ * @param waits the open waits and streams, counted against their limits
  */
 record Offload(
     OffloadConfig config,
@@ -18,7 +21,10 @@ record Offload(
     TaskEngine engine,
     JsonCodec json,
     TaskJson views,
-    ScheduledExecutorService heartbeats) {
+    ScheduledExecutorService heartbeats,
+    Cors cors,
+    Tokens tokens,
+    Waits waits) {
 
   static final String ATTRIBUTE = Offload.class.getName();
 

@@ -1,7 +1,15 @@
 package dev.offload.web;
 
 import dev.offload.engine.EngineConfig;
+import dev.offload.store.StoreLimits;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -12,12 +20,13 @@ import java.util.function.UnaryOperator;
  * underscores), else the web.xml context-param {@code offload.x}, else its default. An invalid
  * value stops the start-up with a message naming the setting.
  */
-public record OffloadConfig(EngineConfig engine, StoreConfig store, WebConfig web) {
+public record OffloadConfig(
+    EngineConfig engine, StoreConfig store, WebConfig web, SecurityConfig security) {
 
-  /** Where the tasks live. */
+  /** Where the tasks live, and how much of them. */
   public record StoreConfig(
       String kind,
-      long retainedMax,
+      StoreLimits limits,
       String jdbcUrl,
       String jdbcUser,
       String jdbcPassword,
@@ -26,14 +35,46 @@ public record OffloadConfig(EngineConfig engine, StoreConfig store, WebConfig we
     /** The password never appears in logs. */
     @Override
     public String toString() {
-      return "StoreConfig[kind=" + kind + ", retainedMax=" + retainedMax + ", jdbcUrl=" + jdbcUrl
+      return "StoreConfig[kind=" + kind + ", limits=" + limits + ", jdbcUrl=" + jdbcUrl
           + ", jdbcUser=" + jdbcUser + ", jdbcPoolSize=" + jdbcPoolSize + "]";
     }
   }
 
-  /** HTTP-side limits. */
+  /**
+   * HTTP-side limits.
+   *
+   * @param waitsMax open long-polls, {@code Prefer: wait}s and event streams, all owners
+   * @param ownerWaitsMax the same, per owner
+   * @param sseMaxSeconds how long one event stream lasts at most (the client reconnects)
+   */
   public record WebConfig(
-      int waitMaxSeconds, long bodyMaxBytes, int jsonDepthMax, int sseHeartbeatSeconds) {}
+      int waitMaxSeconds,
+      long bodyMaxBytes,
+      int jsonDepthMax,
+      int sseHeartbeatSeconds,
+      int waitsMax,
+      int ownerWaitsMax,
+      long sseMaxSeconds) {}
+
+  /** How callers authenticate. */
+  public enum AuthMode {
+    /** The servlet container's authentication (BASIC, FORM, ...), and bearer tokens if set. */
+    CONTAINER,
+    /** Bearer tokens only. */
+    TOKEN,
+    /** Nobody authenticates: every caller is one owner with every right. */
+    NONE
+  }
+
+  /**
+   * Who may call, from where, and what this instance offers.
+   *
+   * @param tokensFile the bearer tokens file, or null
+   * @param corsOrigins origins whose browser code may call the API
+   * @param types the task types offered, or null for every type found
+   */
+  public record SecurityConfig(
+      AuthMode auth, Path tokensFile, List<String> corsOrigins, List<String> types) {}
 
   /** Looks a setting up by its dotted name; null when unset. */
   @FunctionalInterface
@@ -85,6 +126,7 @@ public record OffloadConfig(EngineConfig engine, StoreConfig store, WebConfig we
     r.require(retryBase <= retryMax, "offload.retry.base.millis",
         "must not exceed offload.retry.max.millis (" + retryMax + ")");
     long capacity = r.number("offload.queue.capacity", d.queueCapacity(), 1, 100_000_000);
+    AuthMode auth = r.choice("offload.auth", AuthMode.CONTAINER, AuthMode.class);
     EngineConfig engine = new EngineConfig(
         (int) r.number("offload.workers", d.workers(), 1, 1024),
         capacity,
@@ -99,7 +141,9 @@ public record OffloadConfig(EngineConfig engine, StoreConfig store, WebConfig we
         Duration.ofSeconds(r.seconds("offload.sweep.interval.seconds", d.sweepInterval(), 1)),
         Duration.ofSeconds(r.seconds("offload.shutdown.grace.seconds", d.shutdownGrace(), 0)),
         d.abandonAfter(),
-        Duration.ofSeconds(r.seconds("offload.lease.seconds", d.lease(), 1)));
+        Duration.ofSeconds(r.seconds("offload.lease.seconds", d.lease(), 1)),
+        r.number("offload.result.max.bytes", EngineConfig.DEFAULT_RESULT_MAX_BYTES, 16,
+            1L << 30));
 
     String kind = r.text("offload.store", "memory").toLowerCase(Locale.ROOT);
     r.require(kind.equals("memory") || kind.equals("postgres"), "offload.store",
@@ -107,20 +151,51 @@ public record OffloadConfig(EngineConfig engine, StoreConfig store, WebConfig we
     String jdbcUrl = r.text("offload.jdbc.url", null);
     r.require(!kind.equals("postgres") || jdbcUrl != null, "offload.jdbc.url",
         "is required when offload.store is postgres");
+    long queueBytes = r.number("offload.queue.bytes.max", 256L << 20, 1, 1L << 40);
+    // With authentication off there is one owner: its share is the whole queue by default.
+    boolean oneOwner = auth == AuthMode.NONE;
+    StoreLimits limits = new StoreLimits(
+        capacity,
+        queueBytes,
+        r.number("offload.owner.pending.max", oneOwner ? capacity : Math.min(1_000, capacity), 1,
+            100_000_000),
+        r.number("offload.owner.pending.bytes.max",
+            oneOwner ? queueBytes : Math.min(64L << 20, queueBytes), 1, 1L << 40),
+        r.number("offload.retained.max", 100_000, 0, 100_000_000),
+        r.number("offload.retained.bytes.max", 256L << 20, 0, 1L << 40),
+        r.bool("offload.dispatch.fair", true));
     StoreConfig store = new StoreConfig(
         kind,
-        r.number("offload.retained.max", 100_000, 0, 100_000_000),
+        limits,
         jdbcUrl,
         r.text("offload.jdbc.user", null),
-        r.text("offload.jdbc.password", null),
+        r.secret("offload.jdbc.password"),
         (int) r.number("offload.jdbc.pool.size", 10, 1, 1000));
 
+    int waitsMax = (int) r.number("offload.waits.max", 10_000, 1, 1_000_000);
     WebConfig web = new WebConfig(
         (int) r.number("offload.wait.max.seconds", 60, 0, 3600),
         r.number("offload.body.max.bytes", 1_048_576, 64, 1L << 30),
         (int) r.number("offload.json.depth.max", 32, 2, 1000),
-        (int) r.number("offload.sse.heartbeat.seconds", 15, 1, 3600));
-    return new OffloadConfig(engine, store, web);
+        (int) r.number("offload.sse.heartbeat.seconds", 15, 1, 3600),
+        waitsMax,
+        (int) r.number("offload.owner.waits.max", oneOwner ? waitsMax : Math.min(100, waitsMax),
+            1, 1_000_000),
+        r.seconds("offload.sse.max.seconds", Duration.ofHours(1), 1));
+
+    String tokens = r.secret("offload.auth.tokens");
+    r.require(auth != AuthMode.TOKEN || tokens != null, "offload.auth.tokens",
+        "is required when offload.auth is token");
+    Path tokensFile = tokens == null ? null : r.path("offload.auth.tokens", tokens);
+    List<String> origins = r.list("offload.cors.origins");
+    for (String o : origins) {
+      r.require(o.matches("https?://[^/\\s]+"), "offload.cors.origins",
+          "each origin must be scheme://host[:port] without a path, got '" + o + "'");
+    }
+    List<String> types = r.list("offload.types");
+    SecurityConfig security = new SecurityConfig(auth, tokensFile, origins,
+        types.isEmpty() || types.equals(List.of("*")) ? null : types);
+    return new OffloadConfig(engine, store, web, security);
   }
 
   /** Reads and checks one value at a time; the first bad value stops the start-up. */
@@ -155,6 +230,72 @@ public record OffloadConfig(EngineConfig engine, StoreConfig store, WebConfig we
     String text(String name, String dflt) {
       String raw = source.get(name);
       return raw == null ? dflt : raw;
+    }
+
+    boolean bool(String name, boolean dflt) {
+      String raw = source.get(name);
+      if (raw == null) {
+        return dflt;
+      }
+      return switch (raw.toLowerCase(Locale.ROOT)) {
+        case "true", "yes", "on" -> true;
+        case "false", "no", "off" -> false;
+        default -> throw invalid(name, "expected true or false, got '" + raw + "'");
+      };
+    }
+
+    <E extends Enum<E>> E choice(String name, E dflt, Class<E> type) {
+      String raw = source.get(name);
+      if (raw == null) {
+        return dflt;
+      }
+      for (E e : type.getEnumConstants()) {
+        if (e.name().equalsIgnoreCase(raw)) {
+          return e;
+        }
+      }
+      throw invalid(name, "must be one of " + Arrays.stream(type.getEnumConstants())
+          .map(e -> e.name().toLowerCase(Locale.ROOT)).toList() + ", got '" + raw + "'");
+    }
+
+    /** A comma-separated list, blanks dropped; empty when unset. */
+    List<String> list(String name) {
+      String raw = source.get(name);
+      if (raw == null) {
+        return List.of();
+      }
+      return Arrays.stream(raw.split(",")).map(String::trim).filter(v -> !v.isEmpty()).toList();
+    }
+
+    Path path(String name, String raw) {
+      try {
+        return Path.of(raw);
+      } catch (InvalidPathException e) {
+        throw invalid(name, "not a file path: '" + raw + "'");
+      }
+    }
+
+    /**
+     * A secret: set directly, or read from the file that {@code name.file} names (the way
+     * container secrets are mounted), so it need not appear on a command line or in a log.
+     * Trailing line breaks of the file are dropped.
+     */
+    String secret(String name) {
+      String direct = source.get(name);
+      String file = source.get(name + ".file");
+      if (file == null) {
+        return direct;
+      }
+      require(direct == null, name, "set it or " + name + ".file, not both");
+      try {
+        String value = Files.readString(path(name + ".file", file), StandardCharsets.UTF_8)
+            .replaceAll("[\\r\\n]+$", "");
+        require(!value.isEmpty(), name + ".file", "the file " + file + " is empty");
+        return value;
+      } catch (IOException e) {
+        throw invalid(name + ".file", "cannot read " + file + " (" + e.getClass().getSimpleName()
+            + ")");
+      }
     }
 
     void require(boolean ok, String name, String why) {

@@ -11,7 +11,9 @@ import jakarta.servlet.ServletContextListener;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.time.Clock;
 import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -39,8 +41,9 @@ public final class OffloadListener implements ServletContextListener {
     TaskStore store = null;
     ScheduledExecutorService heartbeats = null;
     try {
-      HandlerRegistry handlers = HandlerRegistry.discover(ctx.getClassLoader());
-      store = StoreFactory.create(config.store(), config.engine());
+      HandlerRegistry handlers = offered(HandlerRegistry.discover(ctx.getClassLoader()),
+          config.security().types());
+      store = StoreFactory.create(config.store());
       Optional<ExecutorService> managed = lookupManagedExecutor();
       TaskEngine engine = TaskEngine.builder(config.engine(), store, handlers)
           .json(json)
@@ -49,9 +52,18 @@ public final class OffloadListener implements ServletContextListener {
       heartbeats = new ScheduledThreadPoolExecutor(1,
           OwnedThreadFactory.named("offload-heartbeat"));
       ((ScheduledThreadPoolExecutor) heartbeats).setRemoveOnCancelPolicy(true);
+      OffloadConfig.SecurityConfig security = config.security();
+      Tokens tokens = security.tokensFile() == null ? null
+          : new Tokens(security.tokensFile(), Clock.systemUTC());
       engine.start();
-      ctx.setAttribute(Offload.ATTRIBUTE,
-          new Offload(config, store, engine, json, new TaskJson(json), heartbeats));
+      ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
+          new TaskJson(json), heartbeats, new Cors(security.corsOrigins()), tokens,
+          new Waits(config.web().waitsMax(), config.web().ownerWaitsMax())));
+      if (security.auth() == OffloadConfig.AuthMode.NONE) {
+        LOG.warning("offload.auth=none: authentication is off; every caller is one owner with "
+            + "every right (submit, read and cancel every task). Use this only on a trusted "
+            + "network.");
+      }
       LOG.info(() -> "Offload started at " + (ctx.getContextPath().isEmpty() ? "/"
           : ctx.getContextPath()) + " with " + config);
     } catch (RuntimeException e) {
@@ -64,6 +76,21 @@ public final class OffloadListener implements ServletContextListener {
       json.close();
       throw e;
     }
+  }
+
+  /** The handlers this instance offers: all found, or those {@code offload.types} lists. */
+  static HandlerRegistry offered(HandlerRegistry found, List<String> types) {
+    if (types == null) {
+      return found;
+    }
+    for (String t : types) {
+      if (found.find(t).isEmpty()) {
+        throw new OffloadConfig.InvalidConfigException("invalid setting offload.types: no "
+            + "handler for type '" + t + "'; found: " + String.join(", ", found.types()));
+      }
+    }
+    return new HandlerRegistry(found.all().stream().filter(h -> types.contains(h.type()))
+        .toList());
   }
 
   @Override

@@ -1,5 +1,6 @@
 package dev.offload.web;
 
+import dev.offload.engine.Access;
 import dev.offload.engine.TaskWatcher;
 import dev.offload.task.Task;
 import jakarta.servlet.AsyncContext;
@@ -30,30 +31,49 @@ final class ParkedRequest implements TaskWatcher, AsyncListener {
 
   private final Offload offload;
   private final UUID id;
+  private final Access access;
   private final AsyncContext async;
   private final Answer answer;
+  private final Waits.Permit permit;
   private final AtomicBoolean answered = new AtomicBoolean();
   private volatile AutoCloseable registration;
 
-  private ParkedRequest(Offload offload, UUID id, AsyncContext async, Answer answer) {
+  private ParkedRequest(Offload offload, UUID id, Access access, AsyncContext async,
+      Answer answer, Waits.Permit permit) {
     this.offload = offload;
     this.id = id;
+    this.access = access;
     this.async = async;
     this.answer = answer;
+    this.permit = permit;
   }
 
-  /** Detaches the request and waits up to {@code seconds} for task {@code id} to end. */
-  static void park(Offload offload, HttpServletRequest req, UUID id, int seconds, Answer answer) {
-    AsyncContext async = req.startAsync();
+  /**
+   * Detaches the request and waits up to {@code seconds} for task {@code id} to end.
+   *
+   * @throws dev.offload.task.LimitExceededException when the caller (or everyone) already
+   *     holds as many waits as allowed; nothing is parked then
+   */
+  static void park(Offload offload, HttpServletRequest req, Caller caller, UUID id, int seconds,
+      Answer answer) {
+    Waits.Permit permit = offload.waits().open(caller.owner());
+    AsyncContext async;
+    try {
+      async = req.startAsync();
+    } catch (RuntimeException e) {
+      permit.close();
+      throw e;
+    }
     async.setTimeout(seconds * 1000L);
-    ParkedRequest parked = new ParkedRequest(offload, id, async, answer);
+    ParkedRequest parked =
+        new ParkedRequest(offload, id, caller.readAccess(), async, answer, permit);
     async.addListener(parked);
     parked.registration = offload.engine().watch(id, parked);
     if (parked.answered.get()) {
       parked.unregister(); // answered before the registration was stored
     }
     // Read after registering: a change in between is then seen, never missed.
-    offload.engine().get(id).filter(Task::isTerminal).ifPresent(parked::onChange);
+    offload.engine().get(id, parked.access).filter(Task::isTerminal).ifPresent(parked::onChange);
     if (!offload.engine().isAccepting()) {
       parked.onShutdown();
     }
@@ -108,11 +128,10 @@ final class ParkedRequest implements TaskWatcher, AsyncListener {
     unregister();
     HttpServletResponse resp = (HttpServletResponse) async.getResponse();
     try {
-      Task current = task != null ? task : offload.engine().get(id).orElse(null);
+      Task current = task != null ? task : offload.engine().get(id, access).orElse(null);
       if (current == null) {
         ApiServlet.writeProblem((HttpServletRequest) async.getRequest(), resp,
-            Problem.notFound("task " + id + " does not exist or its result has expired")
-                .exception());
+            Problem.notFound(ApiServlet.NO_SUCH_TASK).exception());
       } else {
         answer.write(resp, current, ended || current.isTerminal());
       }
@@ -134,7 +153,9 @@ final class ParkedRequest implements TaskWatcher, AsyncListener {
     }
   }
 
+  /** Stops watching and gives the wait back; safe to call more than once. */
   private void unregister() {
+    permit.close();
     AutoCloseable r = registration;
     if (r != null) {
       try {

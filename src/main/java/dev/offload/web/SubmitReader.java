@@ -44,7 +44,8 @@ final class SubmitReader {
     this.strict = new StrictJson(maxDepth);
   }
 
-  SubmitRequest read(HttpServletRequest req) throws IOException {
+  /** The submission in {@code req}, made by {@code owner}. */
+  SubmitRequest read(HttpServletRequest req, String owner) throws IOException {
     checkMediaType(req.getContentType());
     String key = idempotencyKey(req.getHeader("Idempotency-Key"));
     String body = readBody(req);
@@ -67,6 +68,7 @@ final class SubmitReader {
     }
     JsonValue input = obj.get("input");
     return new SubmitRequest(
+        owner,
         string(obj, "type"),
         input == null ? null : json.toJson(input),
         priority(string(obj, "priority")),
@@ -74,8 +76,7 @@ final class SubmitReader {
         integer(obj, "maxAttempts"),
         integer(obj, "delaySeconds"),
         integer(obj, "resultTtlSeconds"),
-        key,
-        input);
+        key);
   }
 
   private static void checkMediaType(String contentType) {

@@ -2,52 +2,63 @@ package dev.offload.web;
 
 import dev.offload.engine.JsonCodec;
 import dev.offload.task.Task;
-import jakarta.json.JsonValue;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The JSON of a task view, written once per task snapshot and shared. When a task ends, every
- * client parked on it (hundreds of long-polls, say) is answered with the same snapshot: the
- * benchmark of waiting clients showed that serialising the view once per client, not once per
- * change, was what delayed their answers.
+ * The one place a task snapshot becomes JSON. The complete view is remembered per snapshot and
+ * shared: when a task ends, every client parked on it (hundreds of long-polls, say) is answered
+ * with the same snapshot, and the benchmark of waiting clients showed that serialising the view
+ * once per client, not once per change, was what delayed their answers.
+ *
+ * <p>The memo is bounded in entries and in bytes, and keeps only texts: a large view is written
+ * afresh each time rather than kept.
  */
 final class TaskJson {
-  /** Snapshots remembered at most; past that the memo starts again (memory stays bounded). */
+  /** Snapshots remembered at most; past that the memo starts again. */
   static final int MAX_ENTRIES = 4096;
+  /** Characters of remembered JSON at most. */
+  static final long MAX_CHARS = 16L << 20;
+  /** Views longer than this are never remembered. */
+  static final int MAX_ENTRY_CHARS = 64 << 10;
 
-  private record Entry(Task task, String contextPath, String json, JsonValue input) {}
+  private record Entry(Task task, String contextPath, String json) {}
 
   private final JsonCodec json;
   private final Map<UUID, Entry> recent = new ConcurrentHashMap<>();
+  private final AtomicLong chars = new AtomicLong();
 
   TaskJson(JsonCodec json) {
     this.json = json;
   }
 
-  String of(Task task, String contextPath) {
-    return of(task, contextPath, null);
+  /** The complete view of {@code task}: input and result included. */
+  String full(Task task, String contextPath) {
+    Entry e = recent.get(task.id());
+    if (e != null && e.contextPath.equals(contextPath) && e.task.equals(task)) {
+      return e.json;
+    }
+    String text = json.toJson(TaskView.of(task, contextPath));
+    if (text.length() <= MAX_ENTRY_CHARS) {
+      if (recent.size() >= MAX_ENTRIES || chars.get() + text.length() > MAX_CHARS) {
+        recent.clear();
+        chars.set(0);
+      }
+      Entry old = recent.put(task.id(), new Entry(task, contextPath, text));
+      chars.addAndGet(text.length() - (old == null ? 0 : old.json.length()));
+    }
+    return text;
   }
 
-  /**
-   * @param parsedInput the task's input as a tree when the caller parsed that very text (a
-   *     submission), else null. A task's input never changes, so its tree is also taken from
-   *     the previous snapshot of the task while that shares the same text.
-   */
-  String of(Task task, String contextPath, JsonValue parsedInput) {
-    Entry e = recent.get(task.id());
-    if (e != null && e.task == task && e.contextPath.equals(contextPath)) {
-      return e.json; // the very same snapshot: snapshots are immutable
-    }
-    JsonValue input = parsedInput != null ? parsedInput
-        : e != null && e.task.input() == task.input() ? e.input
-        : TaskView.input(task, json);
-    String text = json.toJson(TaskView.of(task, contextPath, json, input));
-    if (recent.size() >= MAX_ENTRIES) {
-      recent.clear();
-    }
-    recent.put(task.id(), new Entry(task, contextPath, text, input));
-    return text;
+  /** A list item: everything but input and result. */
+  TaskView summary(Task task, String contextPath) {
+    return TaskView.summary(task, contextPath);
+  }
+
+  /** A list item with input and result. */
+  TaskView complete(Task task, String contextPath) {
+    return TaskView.of(task, contextPath);
   }
 }

@@ -1,23 +1,27 @@
 package dev.offload.web;
 
-import dev.offload.engine.JsonCodec;
 import dev.offload.task.Task;
-import jakarta.json.JsonValue;
 import jakarta.json.bind.annotation.JsonbTypeSerializer;
 import java.time.Instant;
 import java.time.format.DateTimeFormatter;
 
 /**
  * A task as clients see it, its fields in the order they are written ({@link
- * TaskViewSerializer}). Every URL in it carries the context path.
+ * TaskViewSerializer}). Every URL in it carries the context path. {@code input} and {@code
+ * result} are the stored JSON texts, streamed into the answer as they are written (never held
+ * as a parsed tree); a summary leaves both out.
+ *
+ * @param full whether {@code input} and {@code result} are part of the view
  */
 @JsonbTypeSerializer(TaskViewSerializer.class)
 public record TaskView(
     String id,
     String type,
+    String owner,
     String status,
     String priority,
-    JsonValue input,
+    boolean full,
+    String input,
     ProgressView progress,
     int attempts,
     int maxAttempts,
@@ -28,23 +32,9 @@ public record TaskView(
     String finishedAt,
     String nextAttemptAt,
     String expiresAt,
-    JsonValue result,
+    String result,
     ErrorView error,
     Links links) {
-
-  /**
-   * Views are compared by identity: JSON-B's recursion check puts every object it writes in a
-   * hash set, and a record's own hash code would walk the whole input and result trees each time.
-   */
-  @Override
-  public boolean equals(Object o) {
-    return this == o;
-  }
-
-  @Override
-  public int hashCode() {
-    return System.identityHashCode(this);
-  }
 
   public record ProgressView(int percent, String message) {}
 
@@ -52,24 +42,26 @@ public record TaskView(
 
   public record Links(String self, String events) {}
 
-  static TaskView of(Task t, String contextPath, JsonCodec json) {
-    return of(t, contextPath, json, input(t, json));
+  /** The complete view: input (as it may be shown) and result included. */
+  static TaskView of(Task t, String contextPath) {
+    return of(t, contextPath, true);
   }
 
-  /** The task's input as a tree. */
-  static JsonValue input(Task t, JsonCodec json) {
-    return t.input() == null ? JsonValue.NULL : json.parse(t.input());
+  /** A list item: everything but input and result. */
+  static TaskView summary(Task t, String contextPath) {
+    return of(t, contextPath, false);
   }
 
-  /** @param input the task's input as a tree ({@link #input}) */
-  static TaskView of(Task t, String contextPath, JsonCodec json, JsonValue input) {
+  private static TaskView of(Task t, String contextPath, boolean full) {
     String self = TaskPaths.task(contextPath, t.id());
     return new TaskView(
         t.id().toString(),
         t.type(),
+        t.owner(),
         t.status().wire(),
         t.priority().wire(),
-        input,
+        full,
+        full ? t.spec().visibleInput() : null,
         t.progress() == null ? null
             : new ProgressView(t.progress().percent(), t.progress().message()),
         t.attempts(),
@@ -81,7 +73,7 @@ public record TaskView(
         time(t.finishedAt()),
         time(t.nextAttemptAt()),
         time(t.expiresAt()),
-        t.result() == null ? null : json.parse(t.result()),
+        full ? t.result() : null,
         t.error() == null ? null : new ErrorView(t.error().type(), t.error().message()),
         new Links(self, self + "/events"));
   }

@@ -3,28 +3,37 @@ package dev.offload.web;
 import dev.offload.engine.Submission;
 import dev.offload.engine.SubmitRequest;
 import dev.offload.engine.TaskNotFoundException;
-import dev.offload.store.TaskPage;
-import dev.offload.store.TaskQuery;
 import dev.offload.task.Task;
+import dev.offload.task.TaskPage;
+import dev.offload.task.TaskQuery;
 import dev.offload.task.TaskStatus;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
-import jakarta.json.JsonValue;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Enumeration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 
 /**
  * {@code /api/tasks} and {@code /api/tasks/*}: submit, list, get (optionally long-polling),
- * cancel, and the event stream of one task.
+ * cancel, and the event stream of one task. What a caller sees is scoped to what they own
+ * (viewers and admins see everyone's); another owner's task answers exactly like an id that
+ * never existed.
  */
 public final class TasksServlet extends ApiServlet {
   private static final long serialVersionUID = 1L;
   static final int DEFAULT_LIMIT = 20;
   static final int MAX_LIMIT = 100;
+  /** A page with {@code view=full} holds items until their input and result pass this. */
+  static final long FULL_PAGE_MAX_BYTES = 1L << 20;
+  private static final Set<String> LIST_PARAMETERS =
+      Set.of("status", "type", "limit", "after", "owner", "view");
+  private static final Set<String> GET_PARAMETERS = Set.of("wait");
 
   @JsonbPropertyOrder({"items", "next"})
   public record ListView(List<TaskView> items, String next) {}
@@ -39,35 +48,62 @@ public final class TasksServlet extends ApiServlet {
   }
 
   @Override
-  protected void handle(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-    String path = req.getPathInfo();
-    if (path == null || path.equals("/")) {
-      switch (req.getMethod()) {
-        case "POST" -> submit(req, resp);
-        case "GET" -> list(req, resp);
-        default -> throw methodNotAllowed(req, "GET, POST");
-      }
-      return;
+  protected String allow(HttpServletRequest req) {
+    String[] parts = parts(req);
+    if (parts.length == 0) {
+      return "GET, HEAD, POST";
     }
-    String[] parts = path.substring(1).split("/", -1);
     if (parts.length == 1) {
-      switch (req.getMethod()) {
-        case "GET" -> get(req, resp, id(parts[0]));
-        case "DELETE" -> cancel(req, resp, id(parts[0]));
-        default -> throw methodNotAllowed(req, "GET, DELETE");
+      return "GET, HEAD, DELETE";
+    }
+    if (parts.length == 2 && parts[1].equals("events")) {
+      return "GET, HEAD";
+    }
+    throw Problem.notFound("no API resource at " + req.getRequestURI()).exception();
+  }
+
+  @Override
+  protected void handle(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+    String[] parts = parts(req);
+    Caller caller = caller(req);
+    boolean read = req.getMethod().equals("GET") || req.getMethod().equals("HEAD");
+    if (read && !caller.canRead()) {
+      throw forbidden("reading tasks needs the role offload-user, offload-viewer or "
+          + "offload-admin");
+    }
+    if (parts.length == 0) {
+      if (read) {
+        list(req, resp, caller);
+      } else {
+        submit(req, resp, caller);
       }
-    } else if (parts.length == 2 && parts[1].equals("events")) {
-      if (!"GET".equals(req.getMethod())) {
-        throw methodNotAllowed(req, "GET");
+    } else if (parts.length == 1) {
+      UUID id = id(parts[0]);
+      if (read) {
+        get(req, resp, caller, id);
+      } else {
+        cancel(req, resp, caller, id);
       }
-      events(req, resp, id(parts[0]));
     } else {
-      throw Problem.notFound("no API resource at " + req.getRequestURI()).exception();
+      events(req, resp, caller, id(parts[0]));
     }
   }
 
-  private void submit(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-    SubmitRequest request = reader.read(req);
+  private static String[] parts(HttpServletRequest req) {
+    String path = req.getPathInfo();
+    if (path == null || path.equals("/")) {
+      return new String[0];
+    }
+    return path.substring(1).split("/", -1);
+  }
+
+  private void submit(HttpServletRequest req, HttpServletResponse resp, Caller caller)
+      throws IOException {
+    if (!caller.canSubmit()) {
+      throw forbidden("submitting tasks needs the role offload-user or offload-admin");
+    }
+    strictQuery(req, Set.of());
+    SubmitRequest request = reader.read(req, caller.owner());
     Submission s = offload.engine().submit(request);
     Task task = s.task();
     if (!s.created()) {
@@ -77,68 +113,101 @@ public final class TasksServlet extends ApiServlet {
     int wait = preferredWait(req);
     if (wait > 0 && !task.isTerminal()) {
       resp.setHeader("Preference-Applied", "wait=" + wait);
-      ParkedRequest.park(offload, req, task.id(), wait,
+      ParkedRequest.park(offload, req, caller, task.id(), wait,
           (r, t, ended) -> writeTask(req, r, t, t.isTerminal() ? 200 : 202));
       return;
     }
-    // The stored input is the text the reader wrote from its tree: the view takes that tree.
-    JsonValue parsed = task.input() == request.input() ? request.parsedInput() : null;
-    writeTask(req, resp, task, task.isTerminal() ? 200 : 202, parsed);
+    writeTask(req, resp, task, task.isTerminal() ? 200 : 202);
   }
 
-  private void list(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-    String statusParam = req.getParameter("status");
+  private void list(HttpServletRequest req, HttpServletResponse resp, Caller caller)
+      throws IOException {
+    Map<String, String> q = strictQuery(req, LIST_PARAMETERS);
+    String statusParam = q.get("status");
     TaskStatus status = null;
-    if (statusParam != null && !statusParam.isEmpty()) {
+    if (statusParam != null) {
       status = TaskStatus.parse(statusParam.toLowerCase(Locale.ROOT)).orElseThrow(() ->
           Problem.badRequest("'status' must be one of pending, running, success, failed, "
               + "canceled; got '" + statusParam + "'").exception());
     }
-    String type = emptyToNull(req.getParameter("type"));
-    int limit = intParam(req, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT);
-    String after = emptyToNull(req.getParameter("after"));
-    TaskPage page = offload.engine().list(new TaskQuery(status, type, limit, after));
-    List<TaskView> items = page.items().stream()
-        .map(t -> TaskView.of(t, req.getContextPath(), offload.json())).toList();
-    writeJson(resp, 200, new ListView(items, page.next()));
+    String owner = q.get("owner");
+    if (owner != null && !caller.seesEveryone() && !owner.equals(caller.owner())) {
+      throw forbidden("only viewers and admins list other owners' tasks");
+    }
+    String view = q.getOrDefault("view", "summary");
+    if (!view.equals("summary") && !view.equals("full")) {
+      throw Problem.badRequest("'view' must be summary or full, got '" + view + "'")
+          .exception();
+    }
+    int limit = intParam("limit", q.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT);
+    TaskPage page = offload.engine().list(
+        new TaskQuery(owner, status, q.get("type"), limit, q.get("after")),
+        caller.readAccess());
+    List<TaskView> items = new ArrayList<>(page.items().size());
+    long bytes = 0;
+    for (Task t : page.items()) {
+      if (view.equals("full")) {
+        bytes += t.bytes();
+        if (bytes > FULL_PAGE_MAX_BYTES && !items.isEmpty()) {
+          page = page.first(items.size()); // the rest follows with "next"
+          break;
+        }
+        items.add(offload.views().complete(t, req.getContextPath()));
+      } else {
+        items.add(offload.views().summary(t, req.getContextPath()));
+      }
+    }
+    writeJson(req, resp, 200, new ListView(items, page.next()));
   }
 
-  private void get(HttpServletRequest req, HttpServletResponse resp, UUID id) throws IOException {
-    int wait = Math.min(intParam(req, "wait", 0, 0, Integer.MAX_VALUE),
+  private void get(HttpServletRequest req, HttpServletResponse resp, Caller caller, UUID id)
+      throws IOException {
+    Map<String, String> q = strictQuery(req, GET_PARAMETERS);
+    int wait = Math.min(intParam("wait", q.get("wait"), 0, 0, Integer.MAX_VALUE),
         offload.config().web().waitMaxSeconds());
-    Task task = offload.engine().get(id).orElseThrow(() -> new TaskNotFoundException(id));
-    if (wait > 0 && !task.isTerminal()) {
-      ParkedRequest.park(offload, req, id, wait, (r, t, ended) -> writeTask(req, r, t, 200));
+    Task task = visible(caller, id);
+    if (wait > 0 && !task.isTerminal() && !req.getMethod().equals("HEAD")) {
+      ParkedRequest.park(offload, req, caller, id, wait,
+          (r, t, ended) -> writeTask(req, r, t, 200));
       return;
     }
     writeTask(req, resp, task, 200);
   }
 
-  private void cancel(HttpServletRequest req, HttpServletResponse resp, UUID id)
+  private void cancel(HttpServletRequest req, HttpServletResponse resp, Caller caller, UUID id)
       throws IOException {
-    writeTask(req, resp, offload.engine().cancel(id), 200);
+    if (!caller.canCancelOwn()) {
+      throw forbidden("canceling tasks needs the role offload-user or offload-admin");
+    }
+    strictQuery(req, Set.of());
+    writeTask(req, resp, offload.engine().cancel(id, caller.cancelAccess()), 200);
   }
 
-  private void events(HttpServletRequest req, HttpServletResponse resp, UUID id)
+  private void events(HttpServletRequest req, HttpServletResponse resp, Caller caller, UUID id)
       throws IOException {
-    Task task = offload.engine().get(id).orElseThrow(() -> new TaskNotFoundException(id));
-    EventStream.open(offload, req, resp, task);
+    strictQuery(req, Set.of());
+    Task task = visible(caller, id);
+    if (req.getMethod().equals("HEAD")) {
+      EventStream.headers(resp);
+      return;
+    }
+    EventStream.open(offload, req, resp, caller, task);
+  }
+
+  private Task visible(Caller caller, UUID id) {
+    return offload.engine().get(id, caller.readAccess())
+        .orElseThrow(() -> new TaskNotFoundException(id));
   }
 
   private void writeTask(HttpServletRequest req, HttpServletResponse resp, Task task, int status)
       throws IOException {
-    writeTask(req, resp, task, status, null);
-  }
-
-  private void writeTask(HttpServletRequest req, HttpServletResponse resp, Task task, int status,
-      JsonValue parsedInput) throws IOException {
     if (status == 202 || req.getMethod().equals("POST")) {
       resp.setHeader("Location", TaskPaths.task(req.getContextPath(), task.id()));
     }
     if (status == 202) {
       resp.setHeader("Retry-After", "1");
     }
-    write(resp, status, JSON, offload.views().of(task, req.getContextPath(), parsedInput));
+    write(req, resp, status, JSON, offload.views().full(task, req.getContextPath()));
   }
 
   /** {@code Prefer: wait=N} (RFC 7240), capped by the configured maximum; 0 when absent. */
@@ -161,21 +230,64 @@ public final class TasksServlet extends ApiServlet {
     return 0;
   }
 
-  private static UUID id(String raw) {
-    try {
-      UUID id = UUID.fromString(raw);
-      if (!id.toString().equalsIgnoreCase(raw)) {
-        throw new IllegalArgumentException(raw);
+  /**
+   * The query parameters, each at most once and each one this resource knows: a parameter
+   * given twice, or one that does nothing here, is a 400 rather than half applied.
+   */
+  static Map<String, String> strictQuery(HttpServletRequest req, Set<String> known) {
+    // From the query string itself: getParameterMap() would read a form body of a POST.
+    String query = req.getQueryString();
+    Map<String, String> one = new java.util.HashMap<>();
+    if (query == null || query.isEmpty()) {
+      return one;
+    }
+    Set<String> seen = new java.util.HashSet<>();
+    for (String pair : query.split("&")) {
+      if (pair.isEmpty()) {
+        continue;
       }
-      return id;
+      int eq = pair.indexOf('=');
+      String name = decode(eq < 0 ? pair : pair.substring(0, eq));
+      String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
+      if (!known.contains(name)) {
+        throw Problem.badRequest("unknown query parameter '" + name + "'"
+            + (known.isEmpty() ? "; this resource takes none"
+                : "; known here: " + String.join(", ", known.stream().sorted().toList())))
+            .exception();
+      }
+      if (!seen.add(name)) {
+        throw Problem.badRequest("query parameter '" + name + "' is given more than once; "
+            + "it takes one value").exception();
+      }
+      if (!value.isEmpty()) {
+        one.put(name, value);
+      }
+    }
+    return one;
+  }
+
+  private static String decode(String s) {
+    try {
+      return java.net.URLDecoder.decode(s, java.nio.charset.StandardCharsets.UTF_8);
     } catch (IllegalArgumentException e) {
-      throw Problem.notFound("no task with id '" + raw + "': ids are UUIDs").exception();
+      throw Problem.badRequest("the query string is not properly encoded").exception();
     }
   }
 
-  private static int intParam(HttpServletRequest req, String name, int dflt, int min, int max) {
-    String raw = req.getParameter(name);
-    if (raw == null || raw.isEmpty()) {
+  private static UUID id(String raw) {
+    try {
+      UUID id = UUID.fromString(raw);
+      if (id.toString().equalsIgnoreCase(raw)) {
+        return id;
+      }
+    } catch (IllegalArgumentException e) {
+      // falls through: not an id, so no task
+    }
+    throw new TaskNotFoundException(null);
+  }
+
+  private static int intParam(String name, String raw, int dflt, int min, int max) {
+    if (raw == null) {
       return dflt;
     }
     try {
@@ -189,9 +301,5 @@ public final class TasksServlet extends ApiServlet {
       throw Problem.badRequest("'" + name + "' must be a whole number, got '" + raw + "'")
           .exception();
     }
-  }
-
-  private static String emptyToNull(String s) {
-    return s == null || s.isEmpty() ? null : s;
   }
 }

@@ -26,10 +26,13 @@ public final class TypesServlet extends ApiServlet {
   }
 
   @Override
+  protected String allow(HttpServletRequest req) {
+    return "GET, HEAD";
+  }
+
+  @Override
   protected void handle(HttpServletRequest req, HttpServletResponse resp) throws IOException {
-    if (!"GET".equals(req.getMethod())) {
-      throw methodNotAllowed(req, "GET");
-    }
-    writeJson(resp, 200, types);
+    TasksServlet.strictQuery(req, java.util.Set.of());
+    writeJson(req, resp, 200, types);
   }
 }

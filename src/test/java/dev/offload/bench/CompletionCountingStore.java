@@ -2,8 +2,8 @@ package dev.offload.bench;
 
 import dev.offload.store.Outcome;
 import dev.offload.store.StoreEvents;
-import dev.offload.store.TaskPage;
-import dev.offload.store.TaskQuery;
+import dev.offload.task.TaskPage;
+import dev.offload.task.TaskQuery;
 import dev.offload.store.TaskStore;
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
@@ -102,9 +102,10 @@ final class CompletionCountingStore implements TaskStore {
   }
 
   @Override
-  public List<Task> claim(String owner, Instant now, Instant leaseUntil, int max) {
+  public List<Task> claim(
+      String owner, java.util.Set<String> types, Instant now, Instant leaseUntil, int max) {
     calls.increment();
-    List<Task> claimed = delegate.claim(owner, now, leaseUntil, max);
+    List<Task> claimed = delegate.claim(owner, types, now, leaseUntil, max);
     if (claimed.isEmpty()) {
       idleCalls.increment();
     }
@@ -119,15 +120,15 @@ final class CompletionCountingStore implements TaskStore {
   }
 
   @Override
-  public Optional<Task> progress(UUID id, int attempt, Progress progress) {
+  public Optional<Task> progress(Task attempt, Progress progress) {
     calls.increment();
-    return delegate.progress(id, attempt, progress);
+    return delegate.progress(attempt, progress);
   }
 
   @Override
-  public Optional<Task> finish(UUID id, int attempt, Outcome outcome) {
+  public Optional<Task> finish(Task attempt, Outcome outcome) {
     calls.increment();
-    return count(delegate.finish(id, attempt, outcome));
+    return count(delegate.finish(attempt, outcome));
   }
 
   @Override
@@ -168,6 +169,11 @@ final class CompletionCountingStore implements TaskStore {
   public StoreStats stats() {
     calls.increment();
     return delegate.stats();
+  }
+
+  @Override
+  public dev.offload.store.StoreLimits limits() {
+    return delegate.limits();
   }
 
   @Override

@@ -117,7 +117,7 @@ final class DurableStoreBenchmark {
         stores.add(store);
         TaskEngine e = TaskEngine.builder(config, store,
             HandlerRegistry.discover(DurableStoreBenchmark.class.getClassLoader()))
-            .owner("bench-offload-" + i).build();
+            .instance("bench-offload-" + i).build();
         e.start();
         engines.add(e);
       }

@@ -1,8 +1,11 @@
 package dev.offload.store;
 
+import dev.offload.testing.Tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.offload.task.IdempotencyConflictException;
+import dev.offload.task.LimitExceededException;
 import dev.offload.task.Priority;
 import dev.offload.task.Task;
 import dev.offload.task.TaskError;
@@ -18,7 +21,7 @@ class MemoryTaskStoreTest {
   private static final Instant T0 = Instant.parse("2026-01-01T00:00:00Z");
 
   private static Task task(long ttl) {
-    return Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    return Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(1, 60, ttl), T0, T0, null, null);
   }
 
@@ -26,7 +29,7 @@ class MemoryTaskStoreTest {
     store.insert(t);
     Task running = store.claim("me", at, at.plusSeconds(30), 1).get(0);
     assertThat(running.id()).isEqualTo(t.id());
-    return store.finish(t.id(), 1, new Outcome.Succeeded("1", at)).orElseThrow();
+    return store.finish(Tasks.attempt(t, 1), new Outcome.Succeeded("1", at)).orElseThrow();
   }
 
   @Test
@@ -41,7 +44,7 @@ class MemoryTaskStoreTest {
     finish(store, b, T0.plusSeconds(2));
     store.insert(running);
     store.claim("me", T0, T0.plusSeconds(30), 1);
-    Task pending = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    Task pending = Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(1, 60, 3600), T0, T0.plusSeconds(3600), null, null); // not due yet
     store.insert(pending);
     finish(store, c, T0.plusSeconds(3));
@@ -51,7 +54,7 @@ class MemoryTaskStoreTest {
     assertThat(store.get(b.id())).isPresent();
     assertThat(store.get(running.id()).orElseThrow().status()).isEqualTo(TaskStatus.RUNNING);
     assertThat(store.get(pending.id()).orElseThrow().status()).isEqualTo(TaskStatus.PENDING);
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(1, 1, 3));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(1, 1, 3));
   }
 
   @Test
@@ -72,10 +75,10 @@ class MemoryTaskStoreTest {
   @Test
   void aSweptIdempotencyKeyCanBeUsedAgain() {
     MemoryTaskStore store = new MemoryTaskStore(100, 100);
-    Task first = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    Task first = Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(1, 60, 5), T0, T0, "k", "f1");
     finish(store, first, T0);
-    Task second = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    Task second = Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(1, 60, 5), T0, T0, "k", "f2");
     assertThatThrownBy(() -> store.insert(second)).isInstanceOf(IdempotencyConflictException.class);
     store.sweep(T0.plusSeconds(5), 10);
@@ -85,15 +88,15 @@ class MemoryTaskStoreTest {
   @Test
   void aRetryDoesNotCountAgainstCapacityTwiceAndIsNeverRefused() {
     MemoryTaskStore store = new MemoryTaskStore(1, 10);
-    Task t = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    Task t = Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(3, 60, 60), T0, T0, null, null);
     store.insert(t);
     store.claim("me", T0, T0.plusSeconds(30), 1);
     store.insert(task(60)); // the one pending slot is taken again
-    Task retrying = store.finish(t.id(), 1,
+    Task retrying = store.finish(Tasks.attempt(t, 1),
         new Outcome.Retry(new TaskError("x", "y"), T0.plus(Duration.ofSeconds(1)))).orElseThrow();
     assertThat(retrying.status()).isEqualTo(TaskStatus.PENDING);
     assertThat(store.stats().pending()).isEqualTo(2);
-    assertThatThrownBy(() -> store.insert(task(60))).isInstanceOf(QueueFullException.class);
+    assertThatThrownBy(() -> store.insert(task(60))).isInstanceOf(LimitExceededException.class);
   }
 }

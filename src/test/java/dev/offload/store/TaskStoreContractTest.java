@@ -1,5 +1,6 @@
 package dev.offload.store;
 
+import dev.offload.testing.Tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -8,6 +9,12 @@ import dev.offload.task.Progress;
 import dev.offload.task.Task;
 import dev.offload.task.TaskError;
 import dev.offload.task.TaskStatus;
+import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.IdempotencyConflictException;
+import dev.offload.task.InvalidCursorException;
+import dev.offload.task.LimitExceededException;
+import dev.offload.task.TaskPage;
+import dev.offload.task.TaskQuery;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,7 +54,7 @@ public abstract class TaskStoreContractTest {
   // ---------------------------------------------------------------- fixtures
 
   protected static Task task(Priority p, Instant created, Instant due) {
-    return Task.pending(UUID.randomUUID(), "noop", p, "{\"n\": 1}",
+    return Tasks.pending(UUID.randomUUID(), "noop", p, "{\"n\": 1}",
         new Task.Limits(3, 60, 3600), created, due, null, null);
   }
 
@@ -56,12 +63,12 @@ public abstract class TaskStoreContractTest {
   }
 
   protected static Task withTtl(long ttl, int maxAttempts) {
-    return Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    return Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(maxAttempts, 60, ttl), T0, T0, null, null);
   }
 
   protected static Task keyed(String key, String fingerprint) {
-    return Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    return Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(1, 60, 3600), T0, T0, key, fingerprint);
   }
 
@@ -82,7 +89,7 @@ public abstract class TaskStoreContractTest {
   @Test
   void anInsertedTaskReadsBackEqual() {
     TaskStore store = newStore();
-    Task t = Task.pending(UUID.randomUUID(), "sleep", Priority.HIGH,
+    Task t = Tasks.pending(UUID.randomUUID(), "sleep", Priority.HIGH,
         "{\"millis\":5,\"text\":\"é ✓ \\\"q\\\"\",\"b\":{\"a\":[1,2]}}",
         new Task.Limits(4, 120, 600), T0, T0.plusMillis(1500), "key-1", "fp-1");
 
@@ -132,7 +139,7 @@ public abstract class TaskStoreContractTest {
   void listFiltersByStatusAndType() {
     TaskStore store = newStore();
     Task a = task(Priority.NORMAL, T0, T0.plusSeconds(100)); // not due: stays pending
-    Task b = Task.pending(UUID.randomUUID(), "sleep", Priority.NORMAL, "{}",
+    Task b = Tasks.pending(UUID.randomUUID(), "sleep", Priority.NORMAL, "{}",
         new Task.Limits(1, 60, 3600), T0, T0, null, null);
     Task c = task();
     store.insert(a);
@@ -199,7 +206,7 @@ public abstract class TaskStoreContractTest {
     assertThat(claimed.status()).isEqualTo(TaskStatus.RUNNING);
     assertThat(claimed.attempts()).isEqualTo(1);
     assertThat(store.get(t.id())).contains(claimed);
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 1, 0));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 1, 0));
   }
 
   @Test
@@ -227,7 +234,7 @@ public abstract class TaskStoreContractTest {
     TaskStore store = newStore();
     Task running = running(store, task(), T0);
 
-    Task done = store.finish(running.id(), 1, new Outcome.Succeeded("[1,2]", T0.plusSeconds(3)))
+    Task done = store.finish(Tasks.attempt(running, 1), new Outcome.Succeeded("[1,2]", T0.plusSeconds(3)))
         .orElseThrow();
 
     assertThat(done.status()).isEqualTo(TaskStatus.SUCCESS);
@@ -235,7 +242,7 @@ public abstract class TaskStoreContractTest {
     assertThat(done.finishedAt()).isEqualTo(T0.plusSeconds(3));
     assertThat(done.expiresAt()).isEqualTo(T0.plusSeconds(3 + 3600));
     assertThat(store.get(running.id())).contains(done);
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
   }
 
   @Test
@@ -244,7 +251,7 @@ public abstract class TaskStoreContractTest {
     Task running = running(store, task(), T0);
     TaskError error = new TaskError("IllegalStateException", "boom");
 
-    Task failed = store.finish(running.id(), 1, new Outcome.Failed(error, T0.plusSeconds(1)))
+    Task failed = store.finish(Tasks.attempt(running, 1), new Outcome.Failed(error, T0.plusSeconds(1)))
         .orElseThrow();
 
     assertThat(failed.status()).isEqualTo(TaskStatus.FAILED);
@@ -257,7 +264,7 @@ public abstract class TaskStoreContractTest {
     Task running = running(store, task(), T0);
     TaskError error = new TaskError("planned-failure", "first attempt fails");
 
-    Task retrying = store.finish(running.id(), 1, new Outcome.Retry(error, T0.plusSeconds(4)))
+    Task retrying = store.finish(Tasks.attempt(running, 1), new Outcome.Retry(error, T0.plusSeconds(4)))
         .orElseThrow();
 
     assertThat(retrying.status()).isEqualTo(TaskStatus.PENDING);
@@ -275,7 +282,7 @@ public abstract class TaskStoreContractTest {
     TaskStore store = newStore();
     Task running = running(store, task(), T0);
 
-    Task back = store.finish(running.id(), 1, new Outcome.HandedBack(T0.plusSeconds(1)))
+    Task back = store.finish(Tasks.attempt(running, 1), new Outcome.HandedBack(T0.plusSeconds(1)))
         .orElseThrow();
 
     assertThat(back.status()).isEqualTo(TaskStatus.PENDING);
@@ -288,29 +295,29 @@ public abstract class TaskStoreContractTest {
   void writesOfAnAttemptThatIsNoLongerCurrentChangeNothing() {
     TaskStore store = newStore();
     Task first = running(store, task(), T0);
-    store.finish(first.id(), 1, new Outcome.Retry(new TaskError("x", "y"), T0));
+    store.finish(Tasks.attempt(first, 1), new Outcome.Retry(new TaskError("x", "y"), T0));
     Task second = store.claim(OWNER, T0, T0.plusSeconds(30), 1).get(0);
     assertThat(second.attempts()).isEqualTo(2);
 
-    assertThat(store.finish(first.id(), 1, new Outcome.Succeeded("\"stale\"", T0))).isEmpty();
-    assertThat(store.progress(first.id(), 1, new Progress(50, "stale"))).isEmpty();
-    assertThat(store.finish(first.id(), 3, new Outcome.Succeeded("\"future\"", T0))).isEmpty();
+    assertThat(store.finish(Tasks.attempt(first, 1), new Outcome.Succeeded("\"stale\"", T0))).isEmpty();
+    assertThat(store.progress(Tasks.attempt(first, 1), new Progress(50, "stale"))).isEmpty();
+    assertThat(store.finish(Tasks.attempt(first, 3), new Outcome.Succeeded("\"future\"", T0))).isEmpty();
     assertThat(store.get(first.id())).contains(second);
 
-    Task progressed = store.progress(first.id(), 2, new Progress(40, "halfway")).orElseThrow();
+    Task progressed = store.progress(Tasks.attempt(first, 2), new Progress(40, "halfway")).orElseThrow();
     assertThat(progressed.progress()).isEqualTo(new Progress(40, "halfway"));
     assertThat(store.get(first.id())).contains(progressed);
-    assertThat(store.finish(UUID.randomUUID(), 1, new Outcome.Succeeded("1", T0))).isEmpty();
+    assertThat(store.finish(Tasks.unknownRunning(), new Outcome.Succeeded("1", T0))).isEmpty();
   }
 
   @Test
   void progressIsClearedWhenTheNextAttemptStarts() {
     TaskStore store = newStore();
     Task running = running(store, task(), T0);
-    store.progress(running.id(), 1, new Progress(70, null)).orElseThrow();
+    store.progress(Tasks.attempt(running, 1), new Progress(70, null)).orElseThrow();
     assertThat(store.get(running.id()).orElseThrow().progress())
         .isEqualTo(new Progress(70, null));
-    store.finish(running.id(), 1, new Outcome.Retry(new TaskError("x", "y"), T0));
+    store.finish(Tasks.attempt(running, 1), new Outcome.Retry(new TaskError("x", "y"), T0));
 
     Task again = store.claim(OWNER, T0, T0.plusSeconds(30), 1).get(0);
 
@@ -332,7 +339,7 @@ public abstract class TaskStoreContractTest {
     assertThat(store.get(t.id())).contains(canceled);
     assertThat(store.claim(OWNER, T0.plusSeconds(2), T0.plusSeconds(32), 10)).isEmpty();
     assertThat(store.nextDueAt()).isEmpty();
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
   }
 
   @Test
@@ -343,17 +350,17 @@ public abstract class TaskStoreContractTest {
     Task canceled = store.cancel(running.id(), T0.plusSeconds(1)).orElseThrow();
 
     assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
-    assertThat(store.finish(running.id(), 1, new Outcome.Succeeded("1", T0))).isEmpty();
-    assertThat(store.progress(running.id(), 1, new Progress(1, null))).isEmpty();
+    assertThat(store.finish(Tasks.attempt(running, 1), new Outcome.Succeeded("1", T0))).isEmpty();
+    assertThat(store.progress(Tasks.attempt(running, 1), new Progress(1, null))).isEmpty();
     assertThat(store.get(running.id())).contains(canceled);
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
   }
 
   @Test
   void cancelingAFinishedTaskIsRefusedAndAnUnknownOneIsEmpty() {
     TaskStore store = newStore();
     Task running = running(store, task(), T0);
-    Task done = store.finish(running.id(), 1, new Outcome.Succeeded("1", T0)).orElseThrow();
+    Task done = store.finish(Tasks.attempt(running, 1), new Outcome.Succeeded("1", T0)).orElseThrow();
 
     assertThatThrownBy(() -> store.cancel(running.id(), T0.plusSeconds(1)))
         .isInstanceOfSatisfying(AlreadyFinishedException.class,
@@ -394,10 +401,10 @@ public abstract class TaskStoreContractTest {
   @Test
   void aKeyIsFreeAgainOnceItsTaskIsSwept() {
     TaskStore store = newStore();
-    Task first = Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    Task first = Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(1, 60, 10), T0, T0, "k-1", "fp");
     running(store, first, T0);
-    store.finish(first.id(), 1, new Outcome.Succeeded("1", T0));
+    store.finish(Tasks.attempt(first, 1), new Outcome.Succeeded("1", T0));
     assertThat(store.sweep(T0.plusSeconds(10), 100)).isEqualTo(1);
 
     Task second = keyed("k-1", "other");
@@ -416,8 +423,8 @@ public abstract class TaskStoreContractTest {
     Task refused = task();
 
     assertThatThrownBy(() -> store.insert(refused))
-        .isInstanceOfSatisfying(QueueFullException.class,
-            e -> assertThat(e.capacity()).isEqualTo(2));
+        .isInstanceOfSatisfying(LimitExceededException.class,
+            e -> assertThat(e.value()).isEqualTo(2));
     assertThat(store.get(refused.id())).isEmpty();
     assertThat(store.stats().pending()).isEqualTo(2);
     assertThat(store.insert(keyed("a", "fp")))
@@ -435,13 +442,13 @@ public abstract class TaskStoreContractTest {
     List<Task> done = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       Task t = running(store, withTtl(10, 1), T0);
-      done.add(store.finish(t.id(), 1, new Outcome.Succeeded("1", T0.plusSeconds(i)))
+      done.add(store.finish(Tasks.attempt(t, 1), new Outcome.Succeeded("1", T0.plusSeconds(i)))
           .orElseThrow());
     }
     Task pending = task(Priority.NORMAL, T0, T0.plusSeconds(100));
     store.insert(pending);
     Task keep = running(store, withTtl(3600, 1), T0);
-    store.finish(keep.id(), 1, new Outcome.Succeeded("1", T0));
+    store.finish(Tasks.attempt(keep, 1), new Outcome.Succeeded("1", T0));
 
     assertThat(store.sweep(T0.plusMillis(9_999), 100)).isZero();
     assertThat(store.sweep(T0.plusSeconds(12), 1)).isEqualTo(1);
@@ -451,7 +458,7 @@ public abstract class TaskStoreContractTest {
     assertThat(done).allSatisfy(t -> assertThat(store.get(t.id())).isEmpty());
     assertThat(store.get(pending.id())).isPresent();
     assertThat(store.get(keep.id())).isPresent();
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(1, 0, 1));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(1, 0, 1));
   }
 
   @Test
@@ -461,14 +468,14 @@ public abstract class TaskStoreContractTest {
     Task pending = withTtl(0, 1);
     store.insert(pending);
 
-    Task done = store.finish(ran.id(), 1, new Outcome.Succeeded("42", T0)).orElseThrow();
+    Task done = store.finish(Tasks.attempt(ran, 1), new Outcome.Succeeded("42", T0)).orElseThrow();
     Task canceled = store.cancel(pending.id(), T0).orElseThrow();
 
     assertThat(done.result()).as("the caller still sees the outcome").isEqualTo("42");
     assertThat(canceled.status()).isEqualTo(TaskStatus.CANCELED);
     assertThat(store.get(ran.id())).isEmpty();
     assertThat(store.get(pending.id())).isEmpty();
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 0));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 0, 0));
   }
 
   // ---------------------------------------------------------------- stats
@@ -476,14 +483,14 @@ public abstract class TaskStoreContractTest {
   @Test
   void statsCountPendingRunningAndFinished() {
     TaskStore store = newStore();
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(0, 0, 0));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 0, 0));
     Task a = running(store, task(), T0);
     running(store, task(), T0);
     store.insert(task());
     store.insert(task(Priority.LOW, T0, T0.plusSeconds(100)));
-    store.finish(a.id(), 1, new Outcome.Failed(new TaskError("x", "y"), T0));
+    store.finish(Tasks.attempt(a, 1), new Outcome.Failed(new TaskError("x", "y"), T0));
 
-    assertThat(store.stats()).isEqualTo(new TaskStore.StoreStats(2, 1, 1));
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(2, 1, 1));
     assertThat(store.name()).isNotBlank();
   }
 }

@@ -6,6 +6,9 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
+import org.eclipse.jetty.security.HashLoginService;
+import org.eclipse.jetty.security.UserStore;
+import org.eclipse.jetty.util.security.Credential;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.util.resource.ResourceFactory;
@@ -15,6 +18,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * Offload's web application, exactly as the WAR lays it out ({@code webapp/} with its web.xml,
  * classes from the build), in an embedded Jetty 12 on a free port. Settings are given as
  * context-params, the way web.xml would.
+ *
+ * <p>The container's realm ("Offload") holds the users a test adds with {@link Builder#user};
+ * a test that adds none and sets no {@code offload.auth} runs with {@code offload.auth=none}.
  */
 public final class EmbeddedOffload implements AutoCloseable {
 
@@ -82,11 +88,20 @@ public final class EmbeddedOffload implements AutoCloseable {
   /** Options for one embedded instance. */
   public static final class Builder {
     private final Map<String, String> params = new LinkedHashMap<>();
+    private final UserStore users = new UserStore();
+    private boolean anyUser;
     private String contextPath = "/";
     private int maxThreads = 200;
 
     public Builder param(String name, String value) {
       params.put(name, value);
+      return this;
+    }
+
+    /** A user of the container's realm with a password and roles (offload-user, ...). */
+    public Builder user(String name, String password, String... roles) {
+      users.addUser(name, Credential.getCredential(password), roles);
+      anyUser = true;
       return this;
     }
 
@@ -116,7 +131,13 @@ public final class EmbeddedOffload implements AutoCloseable {
       context.setBaseResource(ResourceFactory.of(server).newResource(webapp));
       context.setParentLoaderPriority(true); // classes come from the build's classpath
       context.setThrowUnavailableOnStartupException(true);
+      if (!params.containsKey("offload.auth") && !anyUser) {
+        context.setInitParameter("offload.auth", "none");
+      }
       params.forEach(context::setInitParameter);
+      HashLoginService realm = new HashLoginService("Offload");
+      realm.setUserStore(users);
+      context.getSecurityHandler().setLoginService(realm);
       server.setHandler(context);
       server.setStopTimeout(30_000);
       try {

@@ -127,15 +127,15 @@ class BadInputIT {
     Response put = http.send(HttpRequest.newBuilder(http.url("/api/tasks"))
         .PUT(HttpRequest.BodyPublishers.ofString("{}")));
     problem(put, 405);
-    assertThat(put.header("Allow")).isEqualTo("GET, POST");
+    assertThat(put.header("Allow")).isEqualTo("GET, HEAD, POST, OPTIONS");
     Response post = http.postJson("/api/types", "{}");
     problem(post, 405);
-    assertThat(post.header("Allow")).isEqualTo("GET");
+    assertThat(post.header("Allow")).isEqualTo("GET, HEAD, OPTIONS");
     Response patch = http.send(HttpRequest.newBuilder(
         http.url("/api/tasks/" + java.util.UUID.randomUUID()))
         .method("PATCH", HttpRequest.BodyPublishers.ofString("{}")));
     assertThat(problem(patch, 405).getString("detail")).contains("PATCH");
-    assertThat(patch.header("Allow")).isEqualTo("GET, DELETE");
+    assertThat(patch.header("Allow")).isEqualTo("GET, HEAD, DELETE, OPTIONS");
   }
 
   @Test

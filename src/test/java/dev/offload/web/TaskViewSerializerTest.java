@@ -1,5 +1,6 @@
 package dev.offload.web;
 
+import dev.offload.testing.Tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.offload.engine.JsonCodec;
@@ -23,15 +24,16 @@ class TaskViewSerializerTest {
   }
 
   private Task pending() {
-    return Task.pending(ID, "noop", Priority.HIGH, "{\"a\":[1,\"x\"]}",
+    return Tasks.pending(ID, "noop", Priority.HIGH, "{\"a\":[1,\"x\"]}",
         new Task.Limits(3, 60, 3600), T0, T0, null, null);
   }
 
   @Test
   void aPendingTaskIsWrittenInOrderWithItsNulls() {
-    String text = json.toJson(TaskView.of(pending(), "/ctx", json));
+    String text = json.toJson(TaskView.of(pending(), "/ctx"));
 
-    assertThat(text).isEqualTo("{\"id\":\"" + ID + "\",\"type\":\"noop\",\"status\":\"pending\","
+    assertThat(text).isEqualTo("{\"id\":\"" + ID + "\",\"type\":\"noop\",\"owner\":\"anonymous\","
+        + "\"status\":\"pending\","
         + "\"priority\":\"high\",\"input\":{\"a\":[1,\"x\"]},\"progress\":null,\"attempts\":0,"
         + "\"maxAttempts\":3,\"timeoutSeconds\":60,\"resultTtlSeconds\":3600,"
         + "\"createdAt\":\"2026-01-02T03:04:05.678Z\",\"startedAt\":null,\"finishedAt\":null,"
@@ -48,8 +50,8 @@ class TaskViewSerializerTest {
     Task failed = running.failed(new TaskError("boom", "line1\nline2 </script>"),
         T0.plusSeconds(2));
 
-    String ok = json.toJson(TaskView.of(done, "", json));
-    String bad = json.toJson(TaskView.of(failed, "", json));
+    String ok = json.toJson(TaskView.of(done, ""));
+    String bad = json.toJson(TaskView.of(failed, ""));
 
     assertThat(ok).contains("\"status\":\"success\"",
         "\"progress\":{\"percent\":40,\"message\":\"step \\\"2\\\" of 5\"}", "\"attempts\":1",
@@ -64,9 +66,25 @@ class TaskViewSerializerTest {
   @Test
   void aListOfViewsUsesTheSameWriter() {
     String list = json.toJson(new TasksServlet.ListView(
-        java.util.List.of(TaskView.of(pending(), "", json)), null));
+        java.util.List.of(TaskView.summary(pending(), "")), null));
 
     assertThat(list).startsWith("{\"items\":[{\"id\":\"" + ID + "\",\"type\":\"noop\"")
-        .endsWith("}],\"next\":null}");
+        .endsWith("}],\"next\":null}")
+        .as("a summary leaves input and result out").doesNotContain("\"input\"", "\"result\"");
+  }
+
+  @Test
+  void inputAndResultTextsAreCopiedExactlyWithoutATree() {
+    String input = "{\"big\":123456789012345678901234567890,\"long\":9223372036854775807,"
+        + "\"neg\":-0.5,\"exp\":1E+400,\"s\":\"\\u0000 é \\\"q\\\"\",\"n\":null,\"t\":true,"
+        + "\"f\":false,\"a\":[[],{},[1,[2,{\"x\":[]}]]]}";
+    Task t = Tasks.pending(ID, "noop", Priority.NORMAL, input, new Task.Limits(1, 60, 60), T0, T0,
+        null, null).started(T0).succeeded("[0,0,{\"k\":\"v\"}]", T0);
+
+    String text = json.toJson(TaskView.of(t, ""));
+
+    assertThat(text).contains("\"input\":" + input.replace("\\u0000", "\\u0000") + ",")
+        .contains("\"result\":[0,0,{\"k\":\"v\"}],");
+    assertThat(json.parse(text).asJsonObject().get("input")).isEqualTo(json.parse(input));
   }
 }

@@ -2,14 +2,16 @@ package dev.offload.store.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
-import dev.offload.store.AlreadyFinishedException;
-import dev.offload.store.IdempotencyConflictException;
 import dev.offload.store.Outcome;
-import dev.offload.store.QueueFullException;
 import dev.offload.store.StoreEvents;
-import dev.offload.store.TaskPage;
-import dev.offload.store.TaskQuery;
+import dev.offload.store.StoreLimits;
 import dev.offload.store.TaskStore;
+import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.IdempotencyConflictException;
+import dev.offload.task.Limit;
+import dev.offload.task.LimitExceededException;
+import dev.offload.task.TaskPage;
+import dev.offload.task.TaskQuery;
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
 import dev.offload.task.TaskError;
@@ -24,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -56,7 +57,7 @@ public final class PostgresTaskStore implements TaskStore {
 
   private static final String SELECT = "SELECT " + TaskRows.COLUMNS + " FROM offload_task";
   private static final String BY_ID = SELECT + " WHERE id = ?";
-  private static final String BY_KEY = SELECT + " WHERE idempotency_key = ?";
+  private static final String BY_KEY = SELECT + " WHERE owner = ? AND idempotency_key = ?";
   private static final String NOTIFY_ONE = "pg_notify('" + PgListener.CHANNEL + "', ?)";
   /**
    * Inserts and announces in one statement; no row comes back for a known idempotency key. The
@@ -64,11 +65,11 @@ public final class PostgresTaskStore implements TaskStore {
    * which every pooled connection sets when it opens.
    */
   private static final String INSERT = "WITH ins AS (" + TaskRows.INSERT
-      + " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) SELECT " + NOTIFY_ONE
-      + " FROM ins";
+      + " ON CONFLICT (owner, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING"
+      + " RETURNING id) SELECT " + NOTIFY_ONE + " FROM ins";
   private static final String CLAIM_ONLY = "WITH due AS ("
       + " SELECT id, next_attempt_at AS due_at, seq FROM offload_task"
-      + " WHERE status = 'pending' AND next_attempt_at <= ?"
+      + " WHERE status = 'pending' AND next_attempt_at <= ? AND (? OR type = ANY (?))"
       + " ORDER BY priority, next_attempt_at, seq LIMIT ? FOR UPDATE SKIP LOCKED)"
       + " UPDATE offload_task t SET status = 'running', attempts = t.attempts + 1,"
       + " progress_percent = NULL, progress_message = NULL, started_at = ?, finished_at = NULL,"
@@ -103,7 +104,6 @@ public final class PostgresTaskStore implements TaskStore {
   /** Ends the current attempt of a task whose result is not kept (TTL 0). */
   private static final String FINISH_FORGET = "WITH d AS (DELETE FROM offload_task" + CURRENT
       + " RETURNING progress_percent, progress_message) SELECT d.*, " + NOTIFY_ONE + " FROM d";
-  private static final String CURRENT_ATTEMPT = SELECT + CURRENT;
   private static final String LOCK_BY_ID = BY_ID + " FOR UPDATE";
   private static final String DELETE = "DELETE FROM offload_task WHERE id = ?";
   private static final String RENEW = "UPDATE offload_task SET lease_until = ?"
@@ -115,21 +115,19 @@ public final class PostgresTaskStore implements TaskStore {
       + " FOR UPDATE SKIP LOCKED)";
   private static final String STATS = "SELECT count(*) FILTER (WHERE status = 'pending'),"
       + " count(*) FILTER (WHERE status = 'running'),"
-      + " count(*) FILTER (WHERE status IN ('success', 'failed', 'canceled')) FROM offload_task";
+      + " count(*) FILTER (WHERE status IN ('success', 'failed', 'canceled')),"
+      + " coalesce(sum(input_bytes) FILTER (WHERE status = 'pending'), 0),"
+      + " coalesce(sum(input_bytes + coalesce(octet_length(result), 0))"
+      + " FILTER (WHERE status IN ('success', 'failed', 'canceled')), 0),"
+      + " count(DISTINCT owner) FILTER (WHERE status = 'pending') FROM offload_task";
   private static final String NOTIFY = "SELECT pg_notify('" + PgListener.CHANNEL + "', ?)";
 
   private final HikariDataSource pool;
   private final PostgresSettings settings;
   /** Tells this store's own notices from other instances' ones. */
   private final String sender = UUID.randomUUID().toString();
-  /** Owners that claimed through this store; only they may write an attempt's outcome. */
-  private final Set<String> owners = ConcurrentHashMap.newKeySet();
-  /**
-   * The running snapshot of each attempt claimed here and not yet ended, so that ending it is
-   * one fenced write. Holds at most the attempts this instance runs (each claimed task is
-   * ended, canceled or reclaimed, which removes it).
-   */
-  private final Map<UUID, Task> claimedHere = new ConcurrentHashMap<>();
+  /** Instances that claimed through this store; only they may write an attempt's outcome. */
+  private final Set<String> instances = ConcurrentHashMap.newKeySet();
   private final Object lifecycle = new Object();
   // Guarded by lifecycle.
   private PgListener listener;
@@ -143,7 +141,7 @@ public final class PostgresTaskStore implements TaskStore {
   /**
    * Connects, creates or upgrades the schema, and returns a store that owns its pool.
    *
-   * @throws dev.offload.store.StoreUnavailableException when PostgreSQL cannot be reached
+   * @throws dev.offload.task.StoreUnavailableException when PostgreSQL cannot be reached
    */
   public static PostgresTaskStore open(PostgresSettings settings) {
     HikariConfig hc = new HikariConfig();
@@ -203,7 +201,7 @@ public final class PostgresTaskStore implements TaskStore {
             }
           } catch (SQLException e) {
             if (SqlErrors.isQueueFull(e)) {
-              throw new QueueFullException(settings.queueCapacity());
+              throw new LimitExceededException(Limit.QUEUE_TASKS, settings.queueCapacity());
             }
             if (SqlErrors.isUniqueViolation(e, "offload_task_pkey")) {
               throw new IllegalArgumentException("task " + task.id() + " already exists", e);
@@ -211,7 +209,7 @@ public final class PostgresTaskStore implements TaskStore {
             throw e;
           }
         });
-      } catch (QueueFullException full) {
+      } catch (LimitExceededException full) {
         // A replay is answered even when the queue is full.
         return (key == null ? Optional.<Inserted>empty() : replay(task)).orElseThrow(() -> full);
       }
@@ -234,7 +232,10 @@ public final class PostgresTaskStore implements TaskStore {
   private Optional<Inserted> replay(Task task) {
     String key = task.idempotencyKey();
     Optional<Task> existing = call("reading idempotency key " + key,
-        c -> queryOne(c, BY_KEY, ps -> ps.setString(1, key)));
+        c -> queryOne(c, BY_KEY, ps -> {
+          ps.setString(1, task.owner());
+          ps.setString(2, key);
+        }));
     if (existing.isPresent()
         && !Objects.equals(existing.get().fingerprint(), task.fingerprint())) {
       throw new IdempotencyConflictException(key, existing.get().id());
@@ -252,6 +253,9 @@ public final class PostgresTaskStore implements TaskStore {
     Long before = q.afterSeq();
     StringBuilder sql = new StringBuilder("SELECT seq, " + TaskRows.COLUMNS
         + " FROM offload_task WHERE true");
+    if (q.owner() != null) {
+      sql.append(" AND owner = ?");
+    }
     if (q.status() != null) {
       sql.append(" AND status = ?");
     }
@@ -265,6 +269,9 @@ public final class PostgresTaskStore implements TaskStore {
     return call("listing tasks", c -> {
       try (PreparedStatement ps = c.prepareStatement(sql.toString())) {
         int i = 1;
+        if (q.owner() != null) {
+          ps.setString(i++, q.owner());
+        }
         if (q.status() != null) {
           ps.setString(i++, q.status().wire());
         }
@@ -276,7 +283,7 @@ public final class PostgresTaskStore implements TaskStore {
         }
         ps.setInt(i, q.limit() + 1);
         List<Task> items = new ArrayList<>();
-        long lastSeq = -1;
+        List<String> cursors = new ArrayList<>();
         boolean more = false;
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
@@ -284,34 +291,38 @@ public final class PostgresTaskStore implements TaskStore {
               more = true;
               break;
             }
-            lastSeq = rs.getLong(1);
+            cursors.add(Long.toString(rs.getLong(1)));
             items.add(TaskRows.read(rs, 2));
           }
         }
-        return new TaskPage(items, more ? Long.toString(lastSeq) : null);
+        return new TaskPage(items, more ? cursors.get(cursors.size() - 1) : null, cursors);
       }
     });
   }
 
   @Override
-  public List<Task> claim(String owner, Instant now, Instant leaseUntil, int max) {
-    Objects.requireNonNull(owner, "owner");
+  public List<Task> claim(
+      String instance, Set<String> types, Instant now, Instant leaseUntil, int max) {
+    Objects.requireNonNull(instance, "instance");
     if (max < 1) {
       return List.of();
     }
-    owners.add(owner);
+    instances.add(instance);
     // One notice names them all, and a notice holds at most IDS_PER_NOTICE ids.
     int n = Math.min(max, PgListener.IDS_PER_NOTICE);
     return call("claiming tasks", c -> {
       record Claimed(Task task, Instant dueAt, long seq) {}
       List<Claimed> claimed = new ArrayList<>();
       try (PreparedStatement ps = c.prepareStatement(CLAIM)) {
-        TaskRows.setInstant(ps, 1, now);
-        ps.setInt(2, n);
-        TaskRows.setInstant(ps, 3, now);
-        ps.setString(4, owner);
-        TaskRows.setInstant(ps, 5, leaseUntil);
-        ps.setString(6, PgListener.idsPayloadPrefix(sender));
+        int i = 1;
+        TaskRows.setInstant(ps, i++, now);
+        ps.setBoolean(i++, types == null);
+        ps.setArray(i++, c.createArrayOf("text", types == null ? new Object[0] : types.toArray()));
+        ps.setInt(i++, n);
+        TaskRows.setInstant(ps, i++, now);
+        ps.setString(i++, instance);
+        TaskRows.setInstant(ps, i++, leaseUntil);
+        ps.setString(i, PgListener.idsPayloadPrefix(sender));
         try (ResultSet rs = ps.executeQuery()) {
           while (rs.next()) {
             claimed.add(new Claimed(TaskRows.read(rs, 3), TaskRows.instant(rs, 1), rs.getLong(2)));
@@ -325,11 +336,7 @@ public final class PostgresTaskStore implements TaskStore {
       claimed.sort(Comparator.comparing((Claimed x) -> x.task().priority())
           .thenComparing(Claimed::dueAt)
           .thenComparingLong(Claimed::seq));
-      List<Task> tasks = claimed.stream().map(Claimed::task).toList();
-      for (Task t : tasks) {
-        claimedHere.put(t.id(), t);
-      }
-      return tasks;
+      return claimed.stream().map(Claimed::task).toList();
     });
   }
 
@@ -347,41 +354,30 @@ public final class PostgresTaskStore implements TaskStore {
   // ---------------------------------------------------------------- attempts
 
   @Override
-  public Optional<Task> progress(UUID id, int attempt, Progress progress) {
+  public Optional<Task> progress(Task attempt, Progress progress) {
+    UUID id = attempt.id();
     return call("recording progress of task " + id, c -> {
       try (PreparedStatement ps = c.prepareStatement(PROGRESS)) {
         ps.setInt(1, progress.percent());
         ps.setString(2, progress.message());
         ps.setObject(3, id);
-        ps.setInt(4, attempt);
-        ps.setArray(5, ownerArray(c));
+        ps.setInt(4, attempt.attempts());
+        ps.setArray(5, instanceArray(c));
         ps.setString(6, PgListener.payloads(sender, List.of(id), false).get(0));
         return readOne(ps);
       }
     });
   }
 
+  /**
+   * One round trip: the fenced write of the next state from the attempt's running snapshot. The
+   * store keeps no copy of what the engine runs: the engine hands the snapshot back.
+   */
   @Override
-  public Optional<Task> finish(UUID id, int attempt, Outcome outcome) {
-    Task claimed = claimedHere.remove(id);
-    if (claimed == null || claimed.attempts() != attempt) {
-      // Not claimed through this store object (or long ago): read the attempt first. The
-      // fenced write below changes nothing if it ended meanwhile.
-      claimed = call("reading attempt " + attempt + " of task " + id,
-          c -> queryOne(c, CURRENT_ATTEMPT, ps -> {
-            ps.setObject(1, id);
-            ps.setInt(2, attempt);
-            ps.setArray(3, ownerArray(c));
-          })).orElse(null);
-      if (claimed == null) {
-        return Optional.empty();
-      }
+  public Optional<Task> finish(Task claimed, Outcome outcome) {
+    if (claimed.status() != TaskStatus.RUNNING) {
+      throw new IllegalArgumentException("task " + claimed.id() + " is not a running attempt");
     }
-    return finishClaimed(claimed, outcome);
-  }
-
-  /** One round trip: the fenced write of the next state from the attempt's running snapshot. */
-  private Optional<Task> finishClaimed(Task claimed, Outcome outcome) {
     Task next = outcome.applyTo(claimed);
     boolean forget = next.isTerminal() && next.limits().resultTtlSeconds() == 0;
     boolean clearProgress = next.progress() == null;
@@ -394,7 +390,7 @@ public final class PostgresTaskStore implements TaskStore {
             }
             ps.setObject(i++, claimed.id());
             ps.setInt(i++, claimed.attempts());
-            ps.setArray(i++, ownerArray(c));
+            ps.setArray(i++, instanceArray(c));
             ps.setString(i, PgListener.payloads(sender, List.of(claimed.id()), !next.isTerminal())
                 .get(0));
             try (ResultSet rs = ps.executeQuery()) {
@@ -420,7 +416,6 @@ public final class PostgresTaskStore implements TaskStore {
         throw new AlreadyFinishedException(current.get());
       }
       Task canceled = current.get().canceled(now);
-      claimedHere.remove(id);
       write(c, canceled);
       // The instance running it hears this and interrupts the attempt.
       notify(c, List.of(id), false);
@@ -429,7 +424,7 @@ public final class PostgresTaskStore implements TaskStore {
   }
 
   @Override
-  public void renewLeases(String owner, Collection<UUID> running, Instant leaseUntil) {
+  public void renewLeases(String instance, Collection<UUID> running, Instant leaseUntil) {
     if (running.isEmpty()) {
       return;
     }
@@ -437,7 +432,7 @@ public final class PostgresTaskStore implements TaskStore {
       try (PreparedStatement ps = c.prepareStatement(RENEW)) {
         TaskRows.setInstant(ps, 1, leaseUntil);
         ps.setArray(2, c.createArrayOf("uuid", running.toArray()));
-        ps.setString(3, owner);
+        ps.setString(3, instance);
         return ps.executeUpdate();
       }
     });
@@ -466,7 +461,6 @@ public final class PostgresTaskStore implements TaskStore {
             + " stopped renewing its lease: its instance crashed, stopped or lost the database");
         Task next = t.hasAttemptsLeft() ? t.retrying(error, now) : t.failed(error, now);
         requeued |= !next.isTerminal();
-        claimedHere.remove(t.id());
         write(c, next);
         changed.add(next);
       }
@@ -514,7 +508,8 @@ public final class PostgresTaskStore implements TaskStore {
       try (PreparedStatement ps = c.prepareStatement(STATS);
           ResultSet rs = ps.executeQuery()) {
         rs.next();
-        return new StoreStats(rs.getLong(1), rs.getLong(2), rs.getLong(3));
+        return new StoreStats(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4),
+            rs.getLong(5), rs.getLong(6));
       }
     });
   }
@@ -544,6 +539,11 @@ public final class PostgresTaskStore implements TaskStore {
   @Override
   public boolean durable() {
     return true;
+  }
+
+  @Override
+  public StoreLimits limits() {
+    return StoreLimits.of(settings.queueCapacity(), Long.MAX_VALUE);
   }
 
   @Override
@@ -633,8 +633,8 @@ public final class PostgresTaskStore implements TaskStore {
     }
   }
 
-  private Array ownerArray(Connection c) throws SQLException {
-    return c.createArrayOf("text", owners.toArray());
+  private Array instanceArray(Connection c) throws SQLException {
+    return c.createArrayOf("text", instances.toArray());
   }
 
   /** Announces changed tasks (and new work) to the other instances when the transaction ends. */

@@ -1,6 +1,6 @@
 package dev.offload.store.postgres;
 
-import dev.offload.store.StoreUnavailableException;
+import dev.offload.task.StoreUnavailableException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;

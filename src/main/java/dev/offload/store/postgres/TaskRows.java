@@ -24,10 +24,10 @@ final class TaskRows {
   private TaskRows() {}
 
   /** The columns of a snapshot, in the order {@link #read} expects them. */
-  static final String COLUMNS = "id, type, priority, input, max_attempts, timeout_seconds, "
-      + "result_ttl_seconds, status, attempts, progress_percent, progress_message, created_at, "
-      + "started_at, finished_at, next_attempt_at, expires_at, result, error_type, "
-      + "error_message, idempotency_key, fingerprint";
+  static final String COLUMNS = "id, type, owner, priority, input, input_view, input_bytes, "
+      + "max_attempts, timeout_seconds, result_ttl_seconds, status, attempts, progress_percent, "
+      + "progress_message, created_at, started_at, finished_at, next_attempt_at, expires_at, "
+      + "result, error_type, error_message, idempotency_key, fingerprint";
 
   /** {@link #COLUMNS}, each qualified with a table alias. */
   static String columns(String alias) {
@@ -36,10 +36,11 @@ final class TaskRows {
         .collect(Collectors.joining(", "));
   }
 
-  static final String INSERT = "INSERT INTO offload_task (" + COLUMNS + ") VALUES "
-      + "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
-  /** How many parameters {@link #bindInsert} sets. */
-  static final int INSERT_PARAMETERS = 21;
+  /** How many parameters {@link #bindInsert} sets: one per column. */
+  static final int INSERT_PARAMETERS = COLUMNS.split(", ").length;
+
+  static final String INSERT = "INSERT INTO offload_task (" + COLUMNS + ") VALUES ("
+      + String.join(", ", java.util.Collections.nCopies(INSERT_PARAMETERS, "?")) + ")";
 
   /** Writes the state a snapshot can change into (everything but the fixed submission). */
   static final String UPDATE_STATE = "UPDATE offload_task SET status = ?, attempts = ?, "
@@ -56,8 +57,11 @@ final class TaskRows {
     int i = first;
     UUID id = rs.getObject(i++, UUID.class);
     String type = rs.getString(i++);
+    String owner = rs.getString(i++);
     Priority priority = Priority.values()[rs.getShort(i++)];
     String input = rs.getString(i++);
+    String inputView = rs.getString(i++);
+    long inputBytes = rs.getLong(i++);
     Task.Limits limits = new Task.Limits(rs.getInt(i++), rs.getLong(i++), rs.getLong(i++));
     TaskStatus status = TaskStatus.parse(rs.getString(i++)).orElseThrow();
     int attempts = rs.getInt(i++);
@@ -74,17 +78,22 @@ final class TaskRows {
     TaskError error = errorType == null ? null : new TaskError(errorType, errorMessage);
     String idempotencyKey = rs.getString(i++);
     String fingerprint = rs.getString(i);
-    return new Task(id, type, priority, input, limits, status, attempts, progress, createdAt,
-        startedAt, finishedAt, nextAttemptAt, expiresAt, result, error, idempotencyKey,
-        fingerprint);
+    return new Task(
+        new Task.Spec(id, type, owner, priority, input, inputView, inputBytes, limits, createdAt,
+            idempotencyKey, fingerprint),
+        new Task.State(status, attempts, progress, startedAt, finishedAt, nextAttemptAt,
+            expiresAt, result, error));
   }
 
   static void bindInsert(PreparedStatement ps, Task t) throws SQLException {
     int i = 1;
     ps.setObject(i++, t.id());
     ps.setString(i++, t.type());
+    ps.setString(i++, t.owner());
     ps.setShort(i++, (short) t.priority().ordinal());
     ps.setString(i++, t.input());
+    ps.setString(i++, t.spec().inputView());
+    ps.setLong(i++, t.spec().inputBytes());
     ps.setInt(i++, t.limits().maxAttempts());
     ps.setLong(i++, t.limits().timeoutSeconds());
     ps.setLong(i++, t.limits().resultTtlSeconds());

@@ -1,12 +1,13 @@
 package dev.offload.store.postgres;
 
+import dev.offload.testing.Tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.offload.store.Outcome;
 import dev.offload.store.StoreEvents;
-import dev.offload.store.StoreUnavailableException;
+import dev.offload.task.StoreUnavailableException;
 import dev.offload.store.TaskStore;
 import dev.offload.task.Priority;
 import dev.offload.task.Progress;
@@ -83,7 +84,7 @@ class PostgresTaskStoreTest {
   }
 
   private static Task task(int maxAttempts) {
-    return Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+    return Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
         new Task.Limits(maxAttempts, 60, 3600), T0, T0, null, null);
   }
 
@@ -109,7 +110,7 @@ class PostgresTaskStoreTest {
     assertThat(b.get(t.id())).contains(back);
     Task second = b.claim("b", T0.plusSeconds(11), T0.plusSeconds(21), 1).get(0);
     assertThat(second.attempts()).isEqualTo(2);
-    assertThat(a.finish(t.id(), 1, new Outcome.Succeeded("\"late\"", T0.plusSeconds(12))))
+    assertThat(a.finish(Tasks.attempt(t, 1), new Outcome.Succeeded("\"late\"", T0.plusSeconds(12))))
         .as("the crashed instance woke up late").isEmpty();
     assertThat(b.get(t.id())).contains(second);
   }
@@ -153,10 +154,10 @@ class PostgresTaskStoreTest {
     a.insert(t);
     a.claim("a", T0, T0.plusSeconds(10), 1);
 
-    assertThat(b.finish(t.id(), 1, new Outcome.Succeeded("1", T0))).isEmpty();
-    assertThat(b.progress(t.id(), 1, new Progress(5, null))).isEmpty();
-    assertThat(a.progress(t.id(), 1, new Progress(5, null))).isPresent();
-    assertThat(a.finish(t.id(), 1, new Outcome.Succeeded("1", T0))).isPresent();
+    assertThat(b.finish(Tasks.attempt(t, 1), new Outcome.Succeeded("1", T0))).isEmpty();
+    assertThat(b.progress(Tasks.attempt(t, 1), new Progress(5, null))).isEmpty();
+    assertThat(a.progress(Tasks.attempt(t, 1), new Progress(5, null))).isPresent();
+    assertThat(a.finish(Tasks.attempt(t, 1), new Outcome.Succeeded("1", T0))).isPresent();
   }
 
   @Test
@@ -169,7 +170,7 @@ class PostgresTaskStoreTest {
 
     b.cancel(t.id(), T0.plusSeconds(1));
 
-    assertThat(a.finish(t.id(), 1, new Outcome.Succeeded("1", T0))).isEmpty();
+    assertThat(a.finish(Tasks.attempt(t, 1), new Outcome.Succeeded("1", T0))).isEmpty();
     assertThat(a.reclaimExpiredLeases(T0.plusSeconds(60))).as("nothing left to reclaim")
         .isEmpty();
     assertThat(a.get(t.id()).orElseThrow().status()).isEqualTo(TaskStatus.CANCELED);
@@ -235,7 +236,7 @@ class PostgresTaskStoreTest {
     List<Task> tasks = new ArrayList<>();
     for (int i = 0; i < 6; i++) {
       Task t = i == 5
-          ? Task.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+          ? Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
               new Task.Limits(1, 60, 0), T0, T0, null, null) // result not kept
           : task(2);
       tasks.add(t);
@@ -244,14 +245,14 @@ class PostgresTaskStoreTest {
     assertPendingCount(6);
     List<Task> claimed = a.claim("a", T0, T0.plusSeconds(10), 6);
     assertPendingCount(0);
-    a.finish(claimed.get(0).id(), 1, new Outcome.Retry(new TaskError("x", "y"), T0));
+    a.finish(Tasks.attempt(claimed.get(0), 1), new Outcome.Retry(new TaskError("x", "y"), T0));
     assertPendingCount(1);
-    a.finish(claimed.get(1).id(), 1, new Outcome.Succeeded("1", T0));
-    a.finish(claimed.get(2).id(), 1, new Outcome.HandedBack(T0));
+    a.finish(Tasks.attempt(claimed.get(1), 1), new Outcome.Succeeded("1", T0));
+    a.finish(Tasks.attempt(claimed.get(2), 1), new Outcome.HandedBack(T0));
     assertPendingCount(2);
     Task forgotten = claimed.stream().filter(t -> t.limits().resultTtlSeconds() == 0)
         .findFirst().orElseThrow();
-    a.finish(forgotten.id(), 1, new Outcome.Succeeded("1", T0));
+    a.finish(Tasks.attempt(forgotten, 1), new Outcome.Succeeded("1", T0));
     assertPendingCount(2);
     a.cancel(claimed.get(0).id(), T0);
     assertPendingCount(1);
@@ -283,7 +284,7 @@ class PostgresTaskStoreTest {
             try {
               s.insert(task(1));
               accepted.incrementAndGet();
-            } catch (dev.offload.store.QueueFullException e) {
+            } catch (dev.offload.task.LimitExceededException e) {
               refused.incrementAndGet();
             }
           }
@@ -356,8 +357,8 @@ class PostgresTaskStoreTest {
     a.insert(t);
     await().atMost(Duration.ofSeconds(5)).until(() -> heardByB.work.get() > 0);
     a.claim("a", T0, T0.plusSeconds(30), 1);
-    a.progress(t.id(), 1, new Progress(10, "x"));
-    a.finish(t.id(), 1, new Outcome.Succeeded("1", T0));
+    a.progress(Tasks.attempt(t, 1), new Progress(10, "x"));
+    a.finish(Tasks.attempt(t, 1), new Outcome.Succeeded("1", T0));
 
     await().atMost(Duration.ofSeconds(5))
         .untilAsserted(() -> assertThat(heardByB.changed).contains(t.id()));
@@ -413,7 +414,8 @@ class PostgresTaskStoreTest {
       while (rs.next()) {
         rows.add(rs.getInt(1) + " " + rs.getString(2));
       }
-      assertThat(rows).containsExactly("1 create_offload_task", "2 count_pending_tasks");
+      assertThat(rows).containsExactly("1 create_offload_task", "2 count_pending_tasks",
+          "3 task_owners");
     }
     try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
       assertThat(Migrations.apply(c)).as("nothing left to apply").isEmpty();

@@ -86,7 +86,7 @@ class SharedDatabaseEngineTest {
           ranHere.incrementAndGet();
           return "1";
         })));
-    TaskEngine e = TaskEngine.builder(config(4), store, handlers).owner(owner).build();
+    TaskEngine e = TaskEngine.builder(config(4), store, handlers).instance(owner).build();
     e.start();
     engines.add(e);
     return e;

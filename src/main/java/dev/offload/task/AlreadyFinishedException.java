@@ -1,6 +1,5 @@
-package dev.offload.store;
+package dev.offload.task;
 
-import dev.offload.task.Task;
 
 /** A cancel of a task that has already ended. */
 public class AlreadyFinishedException extends RuntimeException {

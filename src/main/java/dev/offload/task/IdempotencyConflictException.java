@@ -1,8 +1,11 @@
-package dev.offload.store;
+package dev.offload.task;
 
 import java.util.UUID;
 
-/** An idempotency key reused with a different request. */
+/**
+ * An idempotency key reused with a different request. Keys are scoped per owner, so the task
+ * holding it is always the caller's own.
+ */
 public class IdempotencyConflictException extends RuntimeException {
   private final UUID existing;
 

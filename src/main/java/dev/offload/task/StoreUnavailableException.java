@@ -1,4 +1,4 @@
-package dev.offload.store;
+package dev.offload.task;
 
 /** The store cannot be reached (a database outage); the caller may try again later. */
 public class StoreUnavailableException extends RuntimeException {

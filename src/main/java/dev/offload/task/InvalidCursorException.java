@@ -1,4 +1,4 @@
-package dev.offload.store;
+package dev.offload.task;
 
 /** A list cursor that this store did not hand out. */
 public class InvalidCursorException extends RuntimeException {

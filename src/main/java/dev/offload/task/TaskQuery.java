@@ -1,17 +1,28 @@
-package dev.offload.store;
-
-import dev.offload.task.TaskStatus;
+package dev.offload.task;
 
 /**
- * A page request for {@link TaskStore#list}: newest first, optionally filtered.
+ * A page request for a list of tasks: newest first, optionally filtered.
  *
+ * @param owner only this owner's tasks, or null for everyone's
  * @param after an opaque cursor from a previous page's {@code next}, or null for the first page
  */
-public record TaskQuery(TaskStatus status, String type, int limit, String after) {
+public record TaskQuery(String owner, TaskStatus status, String type, int limit, String after) {
   public TaskQuery {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1");
     }
+  }
+
+  /** Everyone's tasks. */
+  public TaskQuery(TaskStatus status, String type, int limit, String after) {
+    this(null, status, type, limit, after);
+  }
+
+  /** Whether {@code t} passes the filters (the cursor aside). */
+  public boolean matches(Task t) {
+    return (owner == null || owner.equals(t.owner()))
+        && (status == null || status == t.status())
+        && (type == null || type.equals(t.type()));
   }
 
   /**

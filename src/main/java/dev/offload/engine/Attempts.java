@@ -1,0 +1,531 @@
+package dev.offload.engine;
+
+import dev.offload.store.Outcome;
+import dev.offload.store.TaskStore;
+import dev.offload.task.Progress;
+import dev.offload.task.Task;
+import dev.offload.task.TaskContext;
+import dev.offload.task.TaskError;
+import dev.offload.task.TaskFailedException;
+import dev.offload.task.TaskHandler;
+import dev.offload.task.Utf8;
+import jakarta.json.bind.JsonbException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
+
+/**
+ * Runs attempts: the worker loops, each attempt from its claim to its end, timeouts, cancels and
+ * abandonment of handlers that ignore an interrupt.
+ *
+ * <p>An attempt is registered the moment it is claimed, before a worker takes it, so a cancel
+ * (here or from another instance) that arrives in between stops it from starting. Who ends an
+ * attempt is decided once, by {@link Attempt#close}: the worker when the handler returns, or
+ * the timer, a cancel or a shutdown when they get there first. The loser's result is discarded,
+ * and the store fences every write on the attempt as well.
+ */
+final class Attempts {
+  private static final Logger LOG = Logger.getLogger(Attempts.class.getName());
+
+  /** What the engine lends the attempts. */
+  record Parts(
+      EngineConfig config,
+      TaskStore store,
+      HandlerRegistry handlers,
+      JsonCodec json,
+      Clock clock,
+      Backoff backoff,
+      Watchers watchers,
+      Executor managedExecutor,
+      BooleanSupplier accepting) {}
+
+  private final EngineConfig config;
+  private final TaskStore store;
+  private final HandlerRegistry handlers;
+  private final JsonCodec json;
+  private final Clock clock;
+  private final Backoff backoff;
+  private final Watchers watchers;
+  private final Executor managedExecutor;
+  private final BooleanSupplier accepting;
+  private final Map<UUID, Attempt> attempts = new ConcurrentHashMap<>();
+  private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
+  private final AtomicInteger workerNames = new AtomicInteger();
+  private final AtomicInteger liveWorkers = new AtomicInteger();
+  private final AtomicInteger busy = new AtomicInteger();
+  private final Object changed = new Object();
+  private volatile Dispatcher dispatcher;
+  private volatile ScheduledExecutorService timer;
+
+  Attempts(Parts p) {
+    this.config = p.config();
+    this.store = p.store();
+    this.handlers = p.handlers();
+    this.json = p.json();
+    this.clock = p.clock();
+    this.backoff = p.backoff();
+    this.watchers = p.watchers();
+    this.managedExecutor = p.managedExecutor();
+    this.accepting = p.accepting();
+  }
+
+  /** Starts the workers; they take tasks from {@code dispatcher}. */
+  void start(Dispatcher dispatcher, ScheduledExecutorService timer) {
+    this.dispatcher = dispatcher;
+    this.timer = timer;
+    for (int i = 0; i < config.workers(); i++) {
+      startWorker();
+    }
+  }
+
+  /** The dispatcher's hook: the batch is now this instance's, though not started yet. */
+  void claimed(List<Task> batch) {
+    for (Task t : batch) {
+      attempts.put(t.id(), new Attempt(t));
+    }
+  }
+
+  /** Ids of the attempts this instance holds (claimed or running): their leases to renew. */
+  Collection<UUID> ids() {
+    return List.copyOf(attempts.keySet());
+  }
+
+  /** Handlers running now. */
+  int busy() {
+    return busy.get();
+  }
+
+  int count() {
+    return attempts.size();
+  }
+
+  /** The attempt's running snapshot, if this instance holds it. */
+  Optional<Task> held(UUID id) {
+    Attempt a = attempts.get(id);
+    return a == null ? Optional.empty() : Optional.of(a.task);
+  }
+
+  /**
+   * Stops the attempt of task {@code id} held here, if it is still open: it never starts, or its
+   * handler is interrupted. Its end is not recorded here (the store has it already).
+   */
+  void stop(UUID id, String why) {
+    Attempt a = attempts.get(id);
+    if (a != null && a.close(why)) {
+      a.interrupt();
+      scheduleAbandonCheck(a);
+    }
+  }
+
+  /**
+   * Whether the attempt of {@code current}'s task held here is no longer the task's current
+   * attempt (canceled or reclaimed elsewhere); {@code current} is empty when the task is gone.
+   */
+  boolean isStale(UUID id, Optional<Task> current) {
+    Attempt a = attempts.get(id);
+    return a != null && (current.isEmpty()
+        || current.get().status() != dev.offload.task.TaskStatus.RUNNING
+        || current.get().attempts() != a.task.attempts());
+  }
+
+  // ---------------------------------------------------------------- shutdown
+
+  /** Waits up to {@code max} for every attempt held here to end; true when none is left. */
+  boolean awaitNone(Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    synchronized (changed) {
+      while (!attempts.isEmpty()) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          changed.wait(left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return attempts.isEmpty();
+        }
+      }
+    }
+    return true;
+  }
+
+  /**
+   * Ends every attempt still held with {@code outcome} (the grace period is over) and interrupts
+   * its handler; returns how many were running and how many had not started.
+   */
+  int[] endAll(java.util.function.Function<Task, Outcome> outcome) {
+    int started = 0;
+    int unstarted = 0;
+    for (Attempt a : new ArrayList<>(attempts.values())) {
+      if (a.close("shutdown")) {
+        if (a.hasStarted()) {
+          started++;
+        } else {
+          unstarted++;
+          attempts.remove(a.task.id(), a);
+        }
+        end(a.task, outcome.apply(a.task));
+        a.interrupt();
+      }
+    }
+    signal();
+    return new int[] {started, unstarted};
+  }
+
+  /** Waits, bounded, for the worker loops to return. */
+  void stopWorkers() {
+    dispatcher.wakeUp();
+    long deadline = System.nanoTime() + config.abandonAfter().toNanos();
+    for (Thread t : ownThreads) {
+      try {
+        t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+      if (t.isAlive()) {
+        LOG.warning(() -> t.getName() + " did not stop within "
+            + config.abandonAfter().toMillis() + " ms (a handler ignoring interrupts, or a "
+            + "store call that has not returned)");
+      }
+    }
+    if (managedExecutor != null) {
+      synchronized (changed) {
+        while (liveWorkers.get() > 0 && System.nanoTime() < deadline) {
+          try {
+            changed.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            break;
+          }
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- workers
+
+  private void startWorker() {
+    Runnable loop = this::workerLoop;
+    liveWorkers.incrementAndGet();
+    try {
+      if (managedExecutor != null) {
+        managedExecutor.execute(loop);
+      } else {
+        Thread t = new Thread(loop, "offload-worker-" + workerNames.incrementAndGet());
+        t.setDaemon(true);
+        ownThreads.add(t);
+        t.start();
+      }
+    } catch (RuntimeException e) {
+      liveWorkers.decrementAndGet();
+      throw e;
+    }
+  }
+
+  private void workerLoop() {
+    try {
+      while (true) {
+        Task task;
+        try {
+          task = dispatcher.take();
+        } catch (InterruptedException e) {
+          return;
+        }
+        if (task == null) {
+          return;
+        }
+        if (run(task)) {
+          return; // abandoned: a replacement worker already runs
+        }
+      }
+    } catch (RuntimeException | Error e) {
+      LOG.log(Level.SEVERE, "worker " + Thread.currentThread().getName() + " died", e);
+      if (accepting.getAsBoolean()) {
+        startWorker();
+      }
+    } finally {
+      ownThreads.remove(Thread.currentThread());
+      liveWorkers.decrementAndGet();
+      signal();
+    }
+  }
+
+  /** Runs one claimed attempt; true when the worker was abandoned and must exit. */
+  private boolean run(Task task) {
+    Attempt a = attempts.get(task.id());
+    if (a == null || a.task.attempts() != task.attempts() || !a.start(Thread.currentThread())) {
+      // Canceled (here or elsewhere) or ended by a stop between its claim and now.
+      if (a != null && a.task.attempts() == task.attempts()) {
+        attempts.remove(task.id(), a);
+        signal();
+      }
+      LOG.fine(() -> "task " + task.id() + ": attempt " + task.attempts()
+          + " ended before it started");
+      return false;
+    }
+    busy.incrementAndGet();
+    watchers.changed(task);
+    ScheduledFuture<?> deadline = null;
+    try {
+      deadline = timer.schedule(() -> onDeadline(a), task.limits().timeoutSeconds(),
+          TimeUnit.SECONDS);
+    } catch (RuntimeException e) {
+      // The timer stopped: the engine is shutting down, the shutdown path ends this attempt.
+    }
+    String resultJson = null;
+    Throwable failure = null;
+    try {
+      resultJson = execute(a);
+    } catch (Throwable t) {
+      failure = t;
+    } finally {
+      if (deadline != null) {
+        deadline.cancel(false);
+      }
+      a.finished();
+      busy.decrementAndGet();
+      attempts.remove(task.id(), a);
+      signal();
+    }
+    if (a.close("finished")) {
+      if (failure == null) {
+        end(task, new Outcome.Succeeded(resultJson, now()));
+      } else {
+        TaskError error = TaskError.of(failure);
+        if (failure instanceof TaskFailedException) {
+          LOG.warning(() -> "task " + task.id() + " (" + task.type() + ") attempt "
+              + task.attempts() + " of " + task.limits().maxAttempts() + " failed: "
+              + error.type() + ": " + error.message());
+        } else {
+          LOG.log(Level.WARNING, "task " + task.id() + " (" + task.type() + ") attempt "
+              + task.attempts() + " of " + task.limits().maxAttempts() + " failed", failure);
+        }
+        end(task, failureOutcome(task, error));
+      }
+    } else if (failure == null) {
+      LOG.info(() -> "task " + task.id() + ": the handler returned after its attempt "
+          + task.attempts() + " had ended (" + a.endedBy + "); its late result is discarded");
+    }
+    return a.abandoned;
+  }
+
+  @SuppressWarnings("unchecked")
+  private String execute(Attempt a) throws Exception {
+    Task task = a.task;
+    TaskHandler<Object, Object> handler = (TaskHandler<Object, Object>) handlers.find(task.type())
+        .orElseThrow(() -> new TaskFailedException("unknown-type",
+            "no handler for type '" + task.type() + "' on this instance"));
+    Object input = json.fromJson(task.input(), handler.inputType());
+    Object result = handler.run(input, new Context(a));
+    String text;
+    try {
+      text = json.toJson(result);
+    } catch (JsonbException e) {
+      throw new TaskFailedException("result-not-serializable",
+          "the handler's result cannot be written as JSON: "
+              + JsonCodec.rootMessage(e, "it cannot be written"));
+    }
+    long bytes = Utf8.length(text);
+    if (bytes > config.resultMaxBytes()) {
+      throw new TaskFailedException("result-too-large", "the result has " + bytes
+          + " bytes, more than the " + config.resultMaxBytes()
+          + " a task may return (offload.result.max.bytes)");
+    }
+    return text;
+  }
+
+  /**
+   * A failed attempt with attempts left is retried; while stopping, only a durable store keeps
+   * the retry (another instance, or the next start, runs it), as it keeps interrupted tasks.
+   */
+  private Outcome failureOutcome(Task task, TaskError error) {
+    Instant now = now();
+    if (task.hasAttemptsLeft() && (accepting.getAsBoolean() || store.durable())) {
+      return new Outcome.Retry(error, now.plus(backoff.delay(task.attempts())));
+    }
+    return new Outcome.Failed(error, now);
+  }
+
+  /** Records how an attempt ended and tells the watchers. */
+  void end(Task task, Outcome outcome) {
+    Optional<Task> ended;
+    try {
+      ended = store.finish(task, outcome);
+    } catch (RuntimeException e) {
+      LOG.log(Level.SEVERE, "task " + task.id() + ": recording the end of attempt "
+          + task.attempts() + " failed; a durable store retries it when the lease expires", e);
+      return;
+    }
+    if (ended.isPresent()) {
+      watchers.changed(ended.get());
+      if (!ended.get().isTerminal()) {
+        dispatcher.wakeUp(); // a retry is due later; idle workers recompute their wait
+      }
+    } else {
+      LOG.info(() -> "task " + task.id() + ": attempt " + task.attempts()
+          + " was no longer current (canceled or reclaimed); its outcome is discarded");
+    }
+  }
+
+  private void onDeadline(Attempt a) {
+    if (a.close("timeout")) {
+      TaskError error = new TaskError(TaskError.TIMEOUT,
+          "the task did not finish within its timeout of " + a.task.limits().timeoutSeconds()
+              + "s");
+      LOG.warning(() -> "task " + a.task.id() + " (" + a.task.type() + ") attempt "
+          + a.task.attempts() + " timed out after " + a.task.limits().timeoutSeconds() + "s");
+      end(a.task, failureOutcome(a.task, error));
+      a.interrupt();
+      scheduleAbandonCheck(a);
+    }
+  }
+
+  private void scheduleAbandonCheck(Attempt a) {
+    try {
+      timer.schedule(() -> abandonIfStuck(a), config.abandonAfter().toMillis(),
+          TimeUnit.MILLISECONDS);
+    } catch (RuntimeException e) {
+      // The timer stopped with the engine; shutdown waits for workers itself.
+    }
+  }
+
+  private void abandonIfStuck(Attempt a) {
+    if (a.abandon()) {
+      LOG.warning(() -> "task " + a.task.id() + ": the " + a.task.type() + " handler ignored "
+          + "the interrupt for " + config.abandonAfter().toMillis() + " ms; its thread "
+          + a.threadName() + " is abandoned and a new worker takes its place");
+      if (accepting.getAsBoolean()) {
+        startWorker();
+      }
+    }
+  }
+
+  private void signal() {
+    synchronized (changed) {
+      changed.notifyAll();
+    }
+  }
+
+  private Instant now() {
+    return clock.instant().truncatedTo(ChronoUnit.MILLIS);
+  }
+
+  /** One attempt, from its claim to its end. */
+  private static final class Attempt {
+    final Task task;
+    private Thread thread;
+    private boolean closed;
+    private boolean done;
+    volatile boolean abandoned;
+    volatile String endedBy;
+
+    Attempt(Task task) {
+      this.task = task;
+    }
+
+    /** A worker takes it; false when it was closed before it started. */
+    synchronized boolean start(Thread worker) {
+      if (closed) {
+        return false;
+      }
+      thread = worker;
+      return true;
+    }
+
+    synchronized boolean hasStarted() {
+      return thread != null;
+    }
+
+    synchronized String threadName() {
+      return thread == null ? "(none)" : thread.getName();
+    }
+
+    /** True for the one caller that gets to record how this attempt ended. */
+    synchronized boolean close(String by) {
+      if (closed) {
+        return false;
+      }
+      closed = true;
+      endedBy = by;
+      return true;
+    }
+
+    synchronized boolean isClosed() {
+      return closed;
+    }
+
+    /** Interrupts the handler, unless it has not started or its worker already moved on. */
+    synchronized void interrupt() {
+      if (thread != null && !done) {
+        thread.interrupt();
+      }
+    }
+
+    /** The handler returned; later interrupts must not hit the worker's next task. */
+    synchronized void finished() {
+      done = true;
+      Thread.interrupted();
+    }
+
+    synchronized boolean abandon() {
+      if (thread == null || done || abandoned) {
+        return false;
+      }
+      abandoned = true;
+      return true;
+    }
+  }
+
+  /** What a handler sees; progress from an ended attempt is ignored. */
+  private final class Context implements TaskContext {
+    private final Attempt attempt;
+    private Progress last;
+
+    Context(Attempt attempt) {
+      this.attempt = attempt;
+    }
+
+    @Override
+    public UUID taskId() {
+      return attempt.task.id();
+    }
+
+    @Override
+    public int attempt() {
+      return attempt.task.attempts();
+    }
+
+    @Override
+    public void progress(int percent, String message) {
+      Progress p = new Progress(Math.max(0, Math.min(100, percent)), message);
+      if (p.equals(last) || attempt.isClosed()) {
+        return;
+      }
+      last = p;
+      try {
+        store.progress(attempt.task, p).ifPresent(watchers::changed);
+      } catch (RuntimeException e) {
+        LOG.log(Level.FINE, "task " + taskId() + ": progress not recorded", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package dev.offload.testing;
+
+import dev.offload.task.Priority;
+import dev.offload.task.Task;
+import dev.offload.task.TaskStatus;
+import dev.offload.task.Utf8;
+import java.time.Instant;
+import java.util.UUID;
+
+/** Task snapshots for tests of the stores and the views. */
+public final class Tasks {
+  private Tasks() {}
+
+  /** A new pending task of the anonymous owner. */
+  public static Task pending(UUID id, String type, Priority priority, String input,
+      Task.Limits limits, Instant created, Instant due, String key, String fingerprint) {
+    return pending(id, type, Task.ANONYMOUS, priority, input, limits, created, due, key,
+        fingerprint);
+  }
+
+  /** A new pending task of {@code owner}. */
+  public static Task pending(UUID id, String type, String owner, Priority priority,
+      String input, Task.Limits limits, Instant created, Instant due, String key,
+      String fingerprint) {
+    return Task.pending(new Task.Spec(id, type, owner, priority, input, null,
+        Utf8.length(input), limits, created, key, fingerprint), due);
+  }
+
+  /**
+   * The running snapshot of attempt {@code n} of {@code t}, as a worker would hold it (to write
+   * with an attempt that is stale, current or from the future).
+   */
+  public static Task attempt(Task t, int n) {
+    Task.State s = t.state();
+    return new Task(t.spec(), new Task.State(TaskStatus.RUNNING, n, s.progress(),
+        s.startedAt() != null ? s.startedAt() : t.createdAt(), null, null, null, null,
+        s.error()));
+  }
+
+  /** Attempt 1 of a task that was never stored. */
+  public static Task unknownRunning() {
+    Task t = pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 60), Instant.EPOCH, Instant.EPOCH, null, null);
+    return attempt(t, 1);
+  }
+}
