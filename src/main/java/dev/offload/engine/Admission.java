@@ -17,6 +17,8 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Every check a submission must pass before it becomes a pending task: a known type, limits
@@ -24,6 +26,8 @@ import java.util.UUID;
  * (capacity, an owner's quota, an idempotency key) the store decides, exactly, when it inserts.
  */
 final class Admission {
+  private static final Logger LOG = Logger.getLogger(Admission.class.getName());
+
   private final EngineConfig config;
   private final HandlerRegistry handlers;
   private final JsonCodec json;
@@ -89,11 +93,18 @@ final class Admission {
   private <I> String bindAndValidate(TaskHandler<I, ?> handler, String input) {
     I bound;
     try {
-      bound = json.fromJson(input, handler.inputType());
-    } catch (JsonbException e) {
+      // The input's shape is checked against the type before JSON-B binds it: exact or refused.
+      bound = json.bindInput(handler.inputType(), input, null, "input");
+    } catch (InputShape.Mismatch e) {
       throw new InvalidTaskException(
-          "'input' does not fit type '" + handler.type() + "': "
-              + JsonCodec.rootMessage(e, "it cannot be bound"));
+          "'input' does not fit type '" + handler.type() + "': " + e.getMessage());
+    } catch (StrictJson.Violation e) {
+      throw new InvalidTaskException("'input' is not valid JSON: " + e.getMessage());
+    } catch (JsonbException e) {
+      // JSON-B's messages name Java classes: the client gets the type, the log the reason.
+      LOG.log(Level.FINE, "input of type '" + handler.type() + "' passed the shape check but "
+          + "JSON-B refused it", e);
+      throw new InvalidTaskException("'input' does not fit type '" + handler.type() + "'");
     }
     if (bound == null) {
       throw new InvalidTaskException("'input' is required for type '" + handler.type() + "'");
