@@ -152,6 +152,20 @@ class TaskEngineTest {
         .isInstanceOf(InvalidTaskException.class).hasMessageContaining("does not fit type 'tree'");
   }
 
+  @Test
+  void aResultLargerThanAllowedFailsTheAttemptAndIsNotKept() {
+    TaskEngine e = engine(config(1, 100).withResultMaxBytes(32), null);
+    Submission small = e.submit(req("echo", "short"));
+    Submission large = e.submit(req("echo", "x".repeat(40)));
+
+    assertThat(awaitStatus(e, small.task().id(), TaskStatus.SUCCESS).result())
+        .isEqualTo("\"echo short\"");
+    Task failed = awaitStatus(e, large.task().id(), TaskStatus.FAILED);
+    assertThat(failed.error().type()).isEqualTo("result-too-large");
+    assertThat(failed.error().message()).contains("47 bytes", "32", "offload.result.max.bytes");
+    assertThat(failed.result()).isNull();
+  }
+
   private static SubmitRequest req(String type, String key) {
     return new SubmitRequest(type, "{\"key\":\"" + key + "\"}", null, null, null, null, null,
         null);
