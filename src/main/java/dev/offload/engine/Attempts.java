@@ -218,6 +218,15 @@ final class Attempts {
           }
         }
       }
+      // The container's threads cannot be joined or named here as own workers are above, but
+      // one still running holds this application after its stop: say so, as for own workers.
+      int left = liveWorkers.get();
+      if (left > 0) {
+        LOG.warning(() -> (left == 1 ? "a worker" : left + " workers")
+            + " on the container's managed executor did not stop within "
+            + config.abandonAfter().toMillis() + " ms (a handler ignoring interrupts, or a "
+            + "store call that has not returned)");
+      }
     }
   }
 

@@ -35,6 +35,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -230,6 +234,43 @@ class TaskEngineTest {
       // The worker loops ended: the managed executor's threads are idle, none is running ours.
       assertThat(n.get()).isEqualTo(2);
     } finally {
+      managed.shutdownNow();
+    }
+  }
+
+  @Test
+  void aManagedWorkerThatOutlastsTheStopIsReported() throws Exception {
+    List<String> warnings = new CopyOnWriteArrayList<>();
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        if (r.getLevel() == Level.WARNING) {
+          warnings.add(r.getMessage());
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    Logger engineLog = Logger.getLogger(Attempts.class.getName());
+    engineLog.addHandler(capture);
+    ExecutorService managed = Executors.newCachedThreadPool(r -> new Thread(r, "managed"));
+    try {
+      TaskEngine e = engine(config(1, 100), managed);
+      e.submit(req("stubborn", "m"));
+      assertThat(stubborn.started.await(5, TimeUnit.SECONDS)).isTrue();
+      e.shutdown();
+      // The container's thread cannot be joined or named like an own worker, but the stop must
+      // not pass over it in silence: it stays with the container, holding this application.
+      assertThat(warnings).contains("a worker on the container's managed executor did not stop "
+          + "within 300 ms (a handler ignoring interrupts, or a store call that has not "
+          + "returned)");
+    } finally {
+      engineLog.removeHandler(capture);
+      stubborn.letGo.countDown();
       managed.shutdownNow();
     }
   }
