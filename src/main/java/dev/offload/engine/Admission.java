@@ -32,7 +32,8 @@ final class Admission {
   private final HandlerRegistry handlers;
   private final JsonCodec json;
   private final Clock clock;
-  private final Interner owners = new Interner(10_000);
+  private final Interner<String> owners = new Interner<>(10_000);
+  private final Interner<Task.Limits> limits = new Interner<>(1_000);
 
   Admission(EngineConfig config, HandlerRegistry handlers, JsonCodec json, Clock clock) {
     this.config = config;
@@ -65,7 +66,8 @@ final class Admission {
     // holds no string of its own for either (the memory benchmark counts every byte).
     Task.Spec spec = new Task.Spec(UUID.randomUUID(), handler.type(), owners.of(r.owner()),
         priority, input,
-        inputView, Utf8.length(input), new Task.Limits((int) attempts, timeout, ttl), now,
+        inputView, Utf8.length(input), limits.of(new Task.Limits((int) attempts, timeout, ttl)),
+        now.toEpochMilli(),
         r.idempotencyKey(), fingerprint);
     return Task.pending(spec, now.plusSeconds(delay));
   }

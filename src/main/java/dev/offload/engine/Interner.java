@@ -4,20 +4,21 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * One shared copy of each of a few strings (owner names): every task of an owner then refers to
- * the same name instead of holding its own. Bounded: past {@code max} names it stops adding and
- * hands strings back as they are, so a flood of names costs nothing extra.
+ * One shared copy of each of a few equal values (owner names, the usual limits): every task then
+ * refers to the same object instead of holding its own. Bounded: past {@code max} values it
+ * stops adding and hands values back as they are, so a flood of distinct ones costs nothing
+ * extra.
  */
-final class Interner {
+final class Interner<T> {
   private final int max;
-  private final Map<String, String> names = new ConcurrentHashMap<>();
+  private final Map<T, T> names = new ConcurrentHashMap<>();
 
   Interner(int max) {
     this.max = max;
   }
 
-  String of(String s) {
-    String known = names.get(s);
+  T of(T s) {
+    T known = names.get(s);
     if (known != null) {
       return known;
     }

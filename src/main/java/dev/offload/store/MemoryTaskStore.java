@@ -51,7 +51,8 @@ public final class MemoryTaskStore implements TaskStore {
 
   private static final Comparator<Entry> BY_SEQ = Comparator.comparingLong(e -> e.seq);
   private static final Comparator<Entry> BY_EXPIRY =
-      Comparator.comparing((Entry e) -> e.task.expiresAt()).thenComparingLong(e -> e.seq);
+      Comparator.comparingLong((Entry e) -> e.task.expiresAtMillis())
+          .thenComparingLong(e -> e.seq);
 
   // All guarded by lock.
   private final Map<UUID, Entry> byId = new HashMap<>();
@@ -360,7 +361,7 @@ public final class MemoryTaskStore implements TaskStore {
     synchronized (lock) {
       int removed = 0;
       while (removed < batch && !byExpiry.isEmpty()
-          && !byExpiry.first().task.expiresAt().isAfter(now)) {
+          && byExpiry.first().task.expiresAtMillis() <= now.toEpochMilli()) {
         remove(byExpiry.first());
         removed++;
       }

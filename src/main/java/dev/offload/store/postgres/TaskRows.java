@@ -71,7 +71,7 @@ final class TaskRows {
     Instant startedAt = instant(rs, i++);
     Instant finishedAt = instant(rs, i++);
     Instant nextAttemptAt = instant(rs, i++);
-    Instant expiresAt = instant(rs, i++);
+    i++; // expires_at: kept in the table for the sweep's index; a snapshot derives it
     String result = rs.getString(i++);
     String errorType = rs.getString(i++);
     String errorMessage = rs.getString(i++);
@@ -79,10 +79,10 @@ final class TaskRows {
     String idempotencyKey = rs.getString(i++);
     String fingerprint = rs.getString(i);
     return new Task(
-        new Task.Spec(id, type, owner, priority, input, inputView, inputBytes, limits, createdAt,
-            idempotencyKey, fingerprint),
-        new Task.State(status, attempts, progress, startedAt, finishedAt, nextAttemptAt,
-            expiresAt, result, error));
+        new Task.Spec(id, type, owner, priority, input, inputView, inputBytes, limits,
+            Task.millis(createdAt), idempotencyKey, fingerprint),
+        new Task.State(status, attempts, progress, Task.millis(startedAt),
+            Task.millis(finishedAt), Task.millis(nextAttemptAt), result, error));
   }
 
   static void bindInsert(PreparedStatement ps, Task t) throws SQLException {
