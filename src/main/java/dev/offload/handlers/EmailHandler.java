@@ -24,7 +24,6 @@ import java.util.Date;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -67,16 +66,7 @@ public final class EmailHandler implements TaskHandler<EmailHandler.Input, Email
     /** STARTTLS, required: a server that does not offer it is an error, not a downgrade. */
     STARTTLS,
     /** TLS from the first byte (SMTPS, usually port 465). */
-    TLS;
-
-    public static Optional<Tls> parse(String s) {
-      for (Tls t : values()) {
-        if (t.name().equalsIgnoreCase(s)) {
-          return Optional.of(t);
-        }
-      }
-      return Optional.empty();
-    }
+    TLS
   }
 
   /**
