@@ -456,10 +456,12 @@ class HttpHandlerTest {
     server.route("/ok", (ex, n) -> LocalHttpServer.send(ex, 200, "text/plain", "ok"));
     // Public at submission, as far as anyone could tell: the name is not looked up then.
     dns.put("rebind.test", List.of(InetAddress.getByName("127.0.0.1")));
-    engine();
+    HttpHandler h = handler(settings("127.0.0.1"));
     String url = "http://rebind.test:" + server.port() + "/ok";
-    Task first = submit(get(url));
+    h.validate(new HttpHandler.Input(null, url, null, null, null, null, null, null));
     assertThat(lookups.get()).as("no lookup at submission").isZero();
+    engine(h);
+    Task first = submit(get(url));
     awaitStatus(first.id(), TaskStatus.SUCCESS);
     assertThat(lookups.get()).as("one lookup, the one checked and connected to").isEqualTo(1);
     assertThat(server.seen().get(0).header("Host")).isEqualTo("rebind.test:" + server.port());

@@ -156,7 +156,6 @@ class HttpHandlerTlsTest {
 
   @Test
   void theProxyConnectsNowhereThatNoRequestPinned() throws Exception {
-    engine();
     EgressProxy proxy = new EgressProxy(Duration.ofSeconds(2), Duration.ofSeconds(5), 4);
     try (Socket s = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
       s.getOutputStream().write(("CONNECT 127.0.0.1:" + server.port() + " HTTP/1.1\r\n"

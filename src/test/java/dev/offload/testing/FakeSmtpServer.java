@@ -114,7 +114,7 @@ public final class FakeSmtpServer implements AutoCloseable {
   }
 
   @Override
-  public void close() throws InterruptedException {
+  public void close() {
     closed = true;
     try {
       server.close();
@@ -125,7 +125,11 @@ public final class FakeSmtpServer implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    thread.join(5_000);
+    try {
+      thread.join(5_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     if (thread.isAlive()) {
       throw new IllegalStateException("the fake SMTP server's thread did not stop");
     }
