@@ -318,7 +318,7 @@ final class EgressProxy implements AutoCloseable {
               "connection to " + host + ":" + port + " refused");
         } catch (IOException e) {
           failure = new Failure("connect-error", "cannot connect to " + host + ":" + port
-              + " (" + e.getClass().getSimpleName() + ")");
+              + " (" + HttpHandler.describe(e, "I/O error") + ")");
         }
         closeQuietly(s);
       }

@@ -362,12 +362,11 @@ public final class EmailHandler implements TaskHandler<EmailHandler.Input, Email
       }
       if (io instanceof SSLException) {
         return new TaskFailedException("tls-error",
-            "TLS with the SMTP server failed: " + io.getMessage());
+            "TLS with the SMTP server failed: " + HttpHandler.describe(io, "handshake failed"));
       }
       if (io != null) {
         return new TaskFailedException("connect-error", "cannot reach the SMTP server: "
-            + io.getClass().getSimpleName()
-            + (io.getMessage() == null ? "" : " (" + io.getMessage() + ")"));
+            + HttpHandler.describe(io, "the connection failed"));
       }
       if (transport instanceof SMTPTransport smtp && smtp.getLastReturnCode() >= 400) {
         code = smtp.getLastReturnCode();
@@ -383,8 +382,7 @@ public final class EmailHandler implements TaskHandler<EmailHandler.Input, Email
           : TaskFailedException.permanent("smtp-" + code, message);
     }
     return new TaskFailedException("smtp-error",
-        "sending failed: " + (e.getMessage() == null ? e.getClass().getSimpleName()
-            : oneLine(e.getMessage())));
+        "sending failed: " + oneLine(HttpHandler.describe(e, "no reason given")));
   }
 
   /** The reply code of the first SMTP exception in the chain, or -1. */

@@ -551,14 +551,26 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
     if (cause instanceof SSLHandshakeException) {
       // A certificate that does not fit the name: another attempt will not change it.
       return TaskFailedException.permanent("tls-error",
-          "TLS with " + origin(uri) + " failed: " + cause.getMessage());
+          "TLS with " + origin(uri) + " failed: " + describe(cause, "handshake failed"));
     }
     if (cause instanceof IOException) {
       return new TaskFailedException("connect-error", method + " " + origin(uri) + " failed: "
-          + cause.getClass().getSimpleName()
-          + (cause.getMessage() == null ? "" : ": " + cause.getMessage()));
+          + describe(cause, "the connection failed"));
     }
     return cause instanceof Exception e ? e : new IllegalStateException(cause);
+  }
+
+  private static final Pattern CLASS_NAME =
+      Pattern.compile("\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error)\\b:?\\s*");
+
+  /**
+   * An exception's message for a client: no class names (the JDK's messages sometimes start
+   * with one), on one line; {@code fallback} when nothing is left.
+   */
+  static String describe(Throwable t, String fallback) {
+    String m = t.getMessage() == null ? "" : CLASS_NAME.matcher(t.getMessage()).replaceAll("");
+    m = m.replaceAll("[\\r\\n]+", " ").trim();
+    return m.isEmpty() ? fallback : m;
   }
 
   private Result outcome(String method, URI uri, int redirects,

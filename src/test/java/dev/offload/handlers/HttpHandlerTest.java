@@ -568,6 +568,17 @@ class HttpHandlerTest {
   }
 
   @Test
+  void messagesForClientsCarryNoClassNames() {
+    assertThat(HttpHandler.describe(new IOException(
+        "java.net.ConnectException: Connection refused"), "x")).isEqualTo("Connection refused");
+    assertThat(HttpHandler.describe(new IOException(
+        "failed: javax.net.ssl.SSLHandshakeException: bad\r\ncert"), "x"))
+        .isEqualTo("failed: bad cert");
+    assertThat(HttpHandler.describe(new IOException(), "the connection failed"))
+        .isEqualTo("the connection failed");
+  }
+
+  @Test
   void retryAfterReadsSecondsAndDates() {
     assertThat(HttpHandler.retryAfter("120", clock)).contains(Duration.ofSeconds(120));
     assertThat(HttpHandler.retryAfter(" 0 ", clock)).contains(Duration.ZERO);
