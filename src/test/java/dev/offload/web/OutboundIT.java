@@ -59,6 +59,12 @@ class OutboundIT {
       assertThat(result.getJsonObject("headers").getString("location")).isEqualTo("/hook/1");
       assertThat(target.seen().get(0).body()).isEqualTo("{\"order\":42}");
       assertThat(target.seen().get(0).header("X-Api-Key")).isEqualTo("k-123");
+      // The view shows the input through HttpHandler.redact: the key masked, the rest as given.
+      JsonObject shown = http.get("/api/tasks/" + task.getString("id")).json()
+          .getJsonObject("input");
+      assertThat(shown.getJsonObject("headers").getString("X-Api-Key")).isEqualTo("***");
+      assertThat(shown.getString("url")).isEqualTo(target.url("/hook"));
+      assertThat(task.getJsonObject("input").toString()).doesNotContain("k-123");
 
       for (String url : List.of("http://10.0.0.1/", "http://169.254.169.254/latest/",
           "http://[::1]/", "http://127.0.0.2/")) {
