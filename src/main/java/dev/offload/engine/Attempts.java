@@ -328,7 +328,7 @@ final class Attempts {
           LOG.log(Level.WARNING, "task " + task.id() + " (" + task.type() + ") attempt "
               + task.attempts() + " of " + task.limits().maxAttempts() + " failed", failure);
         }
-        end(task, failureOutcome(task, error));
+        end(task, failureOutcome(task, error, failure));
       }
     } else if (failure == null) {
       LOG.info(() -> "task " + task.id() + ": the handler returned after its attempt "
@@ -367,9 +367,28 @@ final class Attempts {
    * the retry (another instance, or the next start, runs it), as it keeps interrupted tasks.
    */
   private Outcome failureOutcome(Task task, TaskError error) {
+    return failureOutcome(task, error, null);
+  }
+
+  /**
+   * As above, unless the handler said otherwise through its {@link TaskFailedException}: a
+   * permanent failure ends the task; a retry-after one waits at least that long (capped by
+   * {@code maxDelay}, so a server cannot park a task for a year).
+   */
+  private Outcome failureOutcome(Task task, TaskError error, Throwable cause) {
     Instant now = now();
-    if (task.hasAttemptsLeft() && (accepting.getAsBoolean() || store.durable())) {
-      return new Outcome.Retry(error, now.plus(backoff.delay(task.attempts())));
+    TaskFailedException steer = cause instanceof TaskFailedException f ? f : null;
+    boolean retryable = steer == null || steer.retryable();
+    if (retryable && task.hasAttemptsLeft()
+        && (accepting.getAsBoolean() || store.durable())) {
+      Duration delay = backoff.delay(task.attempts());
+      Optional<Duration> after = steer == null ? Optional.empty() : steer.retryAfter();
+      if (after.isPresent()) {
+        Duration capped = after.get().compareTo(config.maxDelay()) > 0
+            ? config.maxDelay() : after.get();
+        delay = capped.compareTo(delay) > 0 ? capped : delay;
+      }
+      return new Outcome.Retry(error, now.plus(delay));
     }
     return new Outcome.Failed(error, now);
   }

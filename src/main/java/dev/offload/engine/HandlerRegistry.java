@@ -35,9 +35,18 @@ public final class HandlerRegistry {
   }
 
   /** Finds every {@link TaskHandler} listed in {@code META-INF/services} of the class loader. */
-  @SuppressWarnings("rawtypes")
   public static HandlerRegistry discover(ClassLoader loader) {
-    List<TaskHandler<?, ?>> found = new ArrayList<>();
+    return discover(loader, List.of());
+  }
+
+  /**
+   * The handlers listed in {@code META-INF/services} and {@code builtIns}: those the caller
+   * built itself because they need settings (no service has a constructor with arguments).
+   */
+  @SuppressWarnings("rawtypes")
+  public static HandlerRegistry discover(ClassLoader loader,
+      Collection<? extends TaskHandler<?, ?>> builtIns) {
+    List<TaskHandler<?, ?>> found = new ArrayList<>(builtIns);
     for (TaskHandler h : ServiceLoader.load(TaskHandler.class, loader)) {
       found.add(h);
     }

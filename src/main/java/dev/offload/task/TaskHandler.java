@@ -35,8 +35,9 @@ public interface TaskHandler<I, O> {
   }
 
   /**
-   * Does the work on a worker thread. Throwing anything fails the attempt; an interrupt means
-   * the task was canceled, timed out, or the server is stopping.
+   * Does the work on a worker thread. Throwing anything fails the attempt (retried while the
+   * task has attempts left, unless it is a {@link TaskFailedException#permanent} failure); an
+   * interrupt means the task was canceled, timed out, or the server is stopping.
    */
   O run(I input, TaskContext context) throws Exception;
 }

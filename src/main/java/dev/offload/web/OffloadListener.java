@@ -4,7 +4,10 @@ import dev.offload.engine.HandlerRegistry;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.OwnedThreadFactory;
 import dev.offload.engine.TaskEngine;
+import dev.offload.handlers.EmailHandler;
+import dev.offload.handlers.HttpHandler;
 import dev.offload.store.TaskStore;
+import dev.offload.task.TaskHandler;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -12,6 +15,8 @@ import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -40,9 +45,11 @@ public final class OffloadListener implements ServletContextListener {
     JsonCodec json = new JsonCodec();
     TaskStore store = null;
     ScheduledExecutorService heartbeats = null;
+    List<TaskHandler<?, ?>> builtIns = new ArrayList<>();
     try {
-      HandlerRegistry handlers = offered(HandlerRegistry.discover(ctx.getClassLoader()),
-          config.security().types());
+      builtIns.addAll(builtIns(config.outbound(), config.security().types()));
+      HandlerRegistry handlers = offered(
+          HandlerRegistry.discover(ctx.getClassLoader(), builtIns), config.security().types());
       store = StoreFactory.create(config.store());
       Optional<ExecutorService> managed = lookupManagedExecutor();
       TaskEngine engine = TaskEngine.builder(config.engine(), store, handlers)
@@ -70,6 +77,7 @@ public final class OffloadListener implements ServletContextListener {
       if (heartbeats != null) {
         heartbeats.shutdownNow();
       }
+      closeHandlers(builtIns);
       if (store != null) {
         store.close();
       }
@@ -105,12 +113,50 @@ public final class OffloadListener implements ServletContextListener {
     offload.engine().shutdown();
     offload.heartbeats().shutdownNow();
     await(offload.heartbeats(), "offload-heartbeat");
+    // The workers have stopped: nothing uses a handler's threads any more.
+    closeHandlers(offload.engine().handlers().all());
     ctx.removeAttribute(Offload.ATTRIBUTE);
     offload.store().close();
     offload.json().close();
     deregisterJdbcDrivers(ctx.getClassLoader());
     LOG.info(() -> "Offload stopped at "
         + (ctx.getContextPath().isEmpty() ? "/" : ctx.getContextPath()));
+  }
+
+  /**
+   * The built-in task types that need settings, so cannot be listed in META-INF/services:
+   * {@code http}, and {@code email} when an SMTP server is configured; of those, only the ones
+   * {@code offload.types} offers (null: all).
+   */
+  static List<TaskHandler<?, ?>> builtIns(OffloadConfig.OutboundConfig outbound,
+      List<String> offered) {
+    List<TaskHandler<?, ?>> handlers = new ArrayList<>();
+    // One that offload.types leaves out is not built: it would own threads for nothing.
+    if (offered == null || offered.contains("http")) {
+      handlers.add(new HttpHandler(outbound.http()));
+    }
+    if (outbound.smtp() != null && (offered == null || offered.contains("email"))) {
+      try {
+        handlers.add(new EmailHandler(outbound.smtp()));
+      } catch (RuntimeException e) {
+        closeHandlers(handlers);
+        throw e;
+      }
+    }
+    return handlers;
+  }
+
+  /** Handlers that own threads are AutoCloseable; each is closed, and one failing stops none. */
+  static void closeHandlers(Collection<? extends TaskHandler<?, ?>> handlers) {
+    for (TaskHandler<?, ?> h : handlers) {
+      if (h instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          LOG.log(Level.WARNING, "closing the " + h.type() + " task type failed", e);
+        }
+      }
+    }
   }
 
   /**

@@ -13,6 +13,7 @@ import dev.offload.task.Priority;
 import dev.offload.task.Task;
 import dev.offload.task.TaskContext;
 import dev.offload.task.TaskError;
+import dev.offload.task.TaskFailedException;
 import dev.offload.task.TaskHandler;
 import dev.offload.task.TaskStatus;
 import dev.offload.testing.SettableClock;
@@ -67,7 +68,31 @@ class TaskEngineTest {
         return "ok after " + (failures.get() - 1);
       }),
       new Simple("overflow", k -> String.valueOf(recurse(0))),
-      new TreeHandler());
+      new TreeHandler(),
+      new Steered());
+
+  /**
+   * Fails as its key says: {@code permanent}, {@code after:<millis>} (retry no sooner than that)
+   * or {@code after:<millis>:then-ok} (succeeds from the second attempt on).
+   */
+  private static final class Steered extends TestHandlers.KeyHandler {
+    Steered() {
+      super("steered");
+    }
+
+    @Override
+    public String run(TestHandlers.Key input, TaskContext context) throws Exception {
+      String[] parts = input.key().split(":");
+      if (parts[0].equals("permanent")) {
+        throw TaskFailedException.permanent("gone", "will never work");
+      }
+      if (parts.length > 2 && context.attempt() > 1) {
+        return "ok on attempt " + context.attempt();
+      }
+      throw TaskFailedException.retryAfter("busy", "come back later",
+          Duration.ofMillis(Long.parseLong(parts[1])));
+    }
+  }
 
   /** Takes its input as a JSON tree and remembers what validate was given. */
   private final class TreeHandler implements TaskHandler<JsonObject, String> {
@@ -317,6 +342,70 @@ class TaskEngineTest {
     assertThat(failed.error()).isEqualTo(
         new TaskError("IllegalStateException", "flaky failure 2"));
     assertThat(failed.nextAttemptAt()).isNull();
+  }
+
+  @Test
+  void aPermanentFailureEndsTheTaskWithAttemptsLeft() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("steered", "permanent", null, null, 5L, null, null, null)).task();
+    Task failed = awaitStatus(e, t.id(), TaskStatus.FAILED);
+    assertThat(failed.attempts()).isEqualTo(1);
+    assertThat(failed.error()).isEqualTo(new TaskError("gone", "will never work"));
+    assertThat(failed.nextAttemptAt()).isNull();
+  }
+
+  @Test
+  void aRetryAfterLongerThanTheBackoffSetsTheNextAttempt() {
+    TaskEngine e = engine(1);
+    Instant t0 = clock.instant();
+    Task t = e.submit(req("steered", "after:30000:then-ok", null, null, 3L, null, null, null))
+        .task();
+    Task retry = awaitRetry(e, t.id(), 1);
+    // The backoff alone would be 500 ms (half the 1 s ceiling); the handler asked for 30 s.
+    assertThat(retry.nextAttemptAt()).isEqualTo(t0.plusSeconds(30));
+    assertThat(retry.error()).isEqualTo(new TaskError("busy", "come back later"));
+    clock.advance(Duration.ofSeconds(29));
+    e.wakeUp();
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+        .until(() -> e.get(t.id()).orElseThrow().attempts() == 1);
+    clock.advance(Duration.ofSeconds(1));
+    e.wakeUp();
+    assertThat(awaitStatus(e, t.id(), TaskStatus.SUCCESS).result())
+        .isEqualTo("\"ok on attempt 2\"");
+  }
+
+  @Test
+  void aRetryAfterShorterThanTheBackoffKeepsTheBackoff() {
+    TaskEngine e = engine(1);
+    Instant t0 = clock.instant();
+    Task t = e.submit(req("steered", "after:100", null, null, 3L, null, null, null)).task();
+    assertThat(awaitRetry(e, t.id(), 1).nextAttemptAt()).isEqualTo(t0.plusMillis(500));
+  }
+
+  @Test
+  void aRetryAfterIsCappedByTheLongestDelay() {
+    TaskEngine e = engine(1);
+    Instant t0 = clock.instant();
+    long twoDays = Duration.ofDays(2).toMillis();
+    Task t = e.submit(req("steered", "after:" + twoDays, null, null, 3L, null, null, null))
+        .task();
+    assertThat(e.config().maxDelay()).isEqualTo(Duration.ofDays(1));
+    assertThat(awaitRetry(e, t.id(), 1).nextAttemptAt()).isEqualTo(t0.plus(Duration.ofDays(1)));
+  }
+
+  @Test
+  void aRetryAfterOnTheLastAttemptFails() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("steered", "after:1000", null, null, 1L, null, null, null)).task();
+    Task failed = awaitStatus(e, t.id(), TaskStatus.FAILED);
+    assertThat(failed.attempts()).isEqualTo(1);
+    assertThat(failed.error().type()).isEqualTo("busy");
+  }
+
+  private Task awaitRetry(TaskEngine e, UUID id, int attempts) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> e.get(id).orElseThrow().attempts()
+        == attempts && e.get(id).orElseThrow().status() == TaskStatus.PENDING);
+    return e.get(id).orElseThrow();
   }
 
   @Test
