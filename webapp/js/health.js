@@ -18,6 +18,8 @@ function render(h) {
   const status = h && typeof h.status === 'string' ? h.status : 'unknown';
   pill.dataset.state = KNOWN[status] ? status : 'unknown';
   setText(pill, KNOWN[status] || status);
+  // Without an Offload role the server tells the status only: show no empty gauges then.
+  $('gauges').classList.toggle('status-only', !(h && h.workers));
   const workers = (h && h.workers) || {};
   const queue = (h && h.queue) || {};
   setText($('workers-text'), `${workers.busy ?? '–'} / ${workers.total ?? '–'}`);
