@@ -132,6 +132,20 @@ final class StatusPage {
     });
   }
 
+  /**
+   * Completed requests whose path after the context path (with its query) matches, from the
+   * page's Resource Timing entries.
+   */
+  long requests(String pathRegex) {
+    Object n = script("""
+        const re = new RegExp('^' + arguments[0] + '$');
+        return performance.getEntriesByType('resource')
+            .map(e => new URL(e.name).pathname.replace(/^\\/offload/, '') + new URL(e.name).search)
+            .filter(p => re.test(p)).length;
+        """, pathRegex);
+    return ((Number) n).longValue();
+  }
+
   String liveMode() {
     return find("live-mode").getAttribute("data-mode");
   }
