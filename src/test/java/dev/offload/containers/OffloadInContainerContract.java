@@ -252,8 +252,9 @@ abstract class OffloadInContainerContract {
     assertThat(page.header("Content-Type")).startsWith("text/html");
     assertThat(page.header("Content-Security-Policy")).contains("script-src 'self'");
 
-    // The page's URLs are relative (api/tasks, app.js): the container must send a browser that
-    // opened the context path without its slash on to the slash, so they resolve under it.
+    // The page's URLs are relative (api/tasks, js/main.js and its imports): the container must
+    // send a browser that opened the context path without its slash on to the slash, so they
+    // resolve under it.
     Http.Response bare = http.get("");
     assertThat(bare.status()).isIn(301, 302, 303, 307, 308);
     assertThat(URI.create(bare.header("Location")).getPath()).isEqualTo(CTX + "/");

@@ -1,0 +1,82 @@
+// Offload status page: the wiring. Plain ES modules, no build step, nothing from another origin,
+// every URL relative to the page (it works under any context path).
+//
+//   session.js  who is signed in (api/me): the header, or why there is nothing to show
+//   table.js    the task list: summaries, filters, paging, an Owner column for viewers/admins
+//   detail.js   one task in full: input, result, error, Cancel where the caller may
+//   form.js     the submit form, for callers who may submit
+//   live.js     the refresh loop and which tasks stream; streams.js the event streams
+//   health.js   the gauges; tasks.js the views the page holds; api.js HTTP and problems;
+//   dom.js, format.js  the small helpers (values reach the page as text, never as HTML)
+
+import { api } from './api.js';
+import { $ } from './dom.js';
+import * as detail from './detail.js';
+import * as form from './form.js';
+import * as health from './health.js';
+import * as live from './live.js';
+import * as session from './session.js';
+import * as streams from './streams.js';
+import * as table from './table.js';
+
+const RETRY_TYPES_MS = 5000;
+const narrow = window.matchMedia('(max-width: 720px)');
+
+async function loadTypes(withForm) {
+  let types;
+  try {
+    const body = await api('api/types');
+    types = Array.isArray(body) ? body.filter((t) => t && typeof t.type === 'string') : [];
+  } catch (err) {
+    if (withForm) form.typesFailed(err);
+    setTimeout(() => loadTypes(withForm), RETRY_TYPES_MS);
+    return;
+  }
+  table.setTypes(types);
+  if (withForm) form.setTypes(types);
+}
+
+async function start() {
+  health.refresh();
+  const me = await session.load();
+  if (!me) return; // session.js says why
+
+  table.init({
+    showOwner: me.showOwners,
+    onOpen: (id, moveFocus) => detail.open(id, moveFocus),
+    onListed: live.syncStreams,
+    onStatus: live.updateLiveMode,
+  });
+  detail.init({
+    canCancel: me.canCancel,
+    cancels: me.cancels,
+    onSelect: (id) => {
+      table.select(id);
+      live.syncStreams();
+    },
+    focusTarget: table.rowButton,
+  });
+  if (me.canSubmit) {
+    form.init({
+      onOpen: (id) => detail.open(id, true),
+      onSubmitted: (task) => {
+        // On a phone the panel covers the form: take the focus there. Elsewhere stay on it.
+        detail.open(task.id, narrow.matches);
+        table.refresh();
+        health.refresh();
+      },
+    });
+  } else {
+    form.remove();
+  }
+  streams.onStreamsChange(live.updateLiveMode);
+  document.addEventListener('visibilitychange', live.visibilityChanged);
+  setInterval(live.everySecond, 1000);
+
+  $('app').hidden = false;
+  live.updateLiveMode();
+  loadTypes(me.canSubmit);
+  live.tick();
+}
+
+start();
