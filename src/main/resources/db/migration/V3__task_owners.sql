@@ -17,3 +17,9 @@ CREATE UNIQUE INDEX offload_task_owner_key ON offload_task (owner, idempotency_k
 
 -- An owner's own listing, newest first.
 CREATE INDEX offload_task_owner_seq ON offload_task (owner, seq);
+
+-- A running attempt keeps the time it was due (how long it waited in the queue is a metric):
+-- next_attempt_at is set for every pending task, and kept while it runs.
+ALTER TABLE offload_task DROP CONSTRAINT offload_task_check;
+ALTER TABLE offload_task ADD CONSTRAINT offload_task_pending_is_due
+  CHECK (status <> 'pending' OR next_attempt_at IS NOT NULL);

@@ -54,7 +54,8 @@ final class Attempts {
       Backoff backoff,
       Watchers watchers,
       Executor managedExecutor,
-      BooleanSupplier accepting) {}
+      BooleanSupplier accepting,
+      TaskEvents events) {}
 
   private final EngineConfig config;
   private final TaskStore store;
@@ -65,6 +66,7 @@ final class Attempts {
   private final Watchers watchers;
   private final Executor managedExecutor;
   private final BooleanSupplier accepting;
+  private final TaskEvents events;
   private final Map<UUID, Attempt> attempts = new ConcurrentHashMap<>();
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
   private final AtomicInteger workerNames = new AtomicInteger();
@@ -84,6 +86,7 @@ final class Attempts {
     this.watchers = p.watchers();
     this.managedExecutor = p.managedExecutor();
     this.accepting = p.accepting();
+    this.events = p.events();
   }
 
   /** Starts the workers; they take tasks from {@code dispatcher}. */
@@ -293,6 +296,9 @@ final class Attempts {
     }
     busy.incrementAndGet();
     watchers.changed(task);
+    Instant due = task.dueAt();
+    Events.tell(() -> events.started(task, due == null ? null
+        : Duration.ofMillis(Math.max(0, task.startedAt().toEpochMilli() - due.toEpochMilli()))));
     ScheduledFuture<?> deadline = null;
     try {
       deadline = timer.schedule(() -> onDeadline(a), task.limits().timeoutSeconds(),
@@ -404,7 +410,10 @@ final class Attempts {
       return;
     }
     if (ended.isPresent()) {
-      watchers.changed(ended.get());
+      Task next = ended.get();
+      Events.tell(() -> events.attemptEnded(task, next, Duration.ofMillis(
+          Math.max(0, clock.millis() - task.startedAt().toEpochMilli()))));
+      watchers.changed(next);
       if (!ended.get().isTerminal()) {
         dispatcher.wakeUp(); // a retry is due later; idle workers recompute their wait
       }

@@ -8,6 +8,9 @@ import dev.offload.store.TaskStore.Inserted;
 import dev.offload.store.TaskStore.OwnerStats;
 import dev.offload.store.TaskStore.StoreStats;
 import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.Limit;
+import dev.offload.task.LimitExceededException;
+import dev.offload.task.StoreUnavailableException;
 import dev.offload.task.Task;
 import dev.offload.task.TaskError;
 import dev.offload.task.TaskPage;
@@ -61,6 +64,7 @@ public final class TaskEngine implements AutoCloseable {
   private final Executor managedExecutor;
   private final String instance;
   private final Watchers watchers = new Watchers();
+  private final TaskEvents events;
   private final Admission admission;
   private final Attempts attempts;
   private final Dispatcher dispatcher;
@@ -77,10 +81,11 @@ public final class TaskEngine implements AutoCloseable {
     this.clock = b.clock;
     this.managedExecutor = b.executor;
     this.instance = b.instance != null ? b.instance : "offload-" + UUID.randomUUID();
+    this.events = b.events;
     this.admission = new Admission(config, handlers, json, clock);
     this.attempts = new Attempts(new Attempts.Parts(config, store, handlers, json, clock,
         new Backoff(config.retryBase(), config.retryMax(), b.random), watchers, managedExecutor,
-        this::isAccepting));
+        this::isAccepting, events));
     this.dispatcher = new Dispatcher(store, clock, instance, Set.copyOf(handlers.types()),
         config.lease(), MAX_IDLE, this::isAccepting, attempts::claimed);
   }
@@ -99,6 +104,7 @@ public final class TaskEngine implements AutoCloseable {
     private Executor executor;
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
     private String instance;
+    private TaskEvents events = TaskEvents.NONE;
 
     private Builder(EngineConfig config, TaskStore store, HandlerRegistry handlers) {
       this.config = config;
@@ -131,6 +137,12 @@ public final class TaskEngine implements AutoCloseable {
     /** This instance's id in leases; unique per running instance. */
     public Builder instance(String instance) {
       this.instance = instance;
+      return this;
+    }
+
+    /** Told of what happens to tasks here (metrics, history). */
+    public Builder events(TaskEvents events) {
+      this.events = events;
       return this;
     }
 
@@ -254,15 +266,31 @@ public final class TaskEngine implements AutoCloseable {
    * @throws dev.offload.task.LimitExceededException past a pending limit
    */
   public Submission submit(SubmitRequest r) {
-    if (state != State.RUNNING) {
-      throw new ShuttingDownException();
+    try {
+      if (state != State.RUNNING) {
+        throw new ShuttingDownException();
+      }
+      Task task = admission.admit(r);
+      Inserted inserted = store.insert(task);
+      if (inserted.created()) {
+        Events.tell(() -> events.submitted(inserted.task()));
+        dispatcher.wakeUp();
+      }
+      return new Submission(inserted.task(), inserted.created());
+    } catch (ShuttingDownException e) {
+      Events.tell(() -> events.refused(r.type(), TaskEvents.Refusal.SHUTTING_DOWN));
+      throw e;
+    } catch (InvalidTaskException e) {
+      Events.tell(() -> events.refused(r.type(), TaskEvents.Refusal.INVALID));
+      throw e;
+    } catch (LimitExceededException e) {
+      Events.tell(() -> events.refused(r.type(), e.limit().scope() == Limit.Scope.OWNER
+          ? TaskEvents.Refusal.OWNER_QUOTA : TaskEvents.Refusal.QUEUE_FULL));
+      throw e;
+    } catch (StoreUnavailableException e) {
+      Events.tell(() -> events.refused(r.type(), TaskEvents.Refusal.STORE_UNAVAILABLE));
+      throw e;
     }
-    Task task = admission.admit(r);
-    Inserted inserted = store.insert(task);
-    if (inserted.created()) {
-      dispatcher.wakeUp();
-    }
-    return new Submission(inserted.task(), inserted.created());
   }
 
   /** A task as a caller may see it: empty for an unknown id and for a task hidden from them. */
@@ -301,6 +329,7 @@ public final class TaskEngine implements AutoCloseable {
     }
     Task canceled = store.cancel(id, now()).orElseThrow(() -> new TaskNotFoundException(id));
     attempts.stop(id, "canceled");
+    Events.tell(() -> events.canceled(canceled));
     watchers.changed(canceled);
     return canceled;
   }

@@ -167,8 +167,15 @@ public record Task(Spec spec, State state) {
     return instant(state.finishedAtMillis());
   }
 
+  /** When a pending task is due; null for any other status. */
   public Instant nextAttemptAt() {
-    return instant(state.nextAttemptAtMillis());
+    return status() == TaskStatus.PENDING ? instant(state.nextAttemptAtMillis()) : null;
+  }
+
+  /** When the pending task, or the running attempt, was due; else null. */
+  public Instant dueAt() {
+    return status() == TaskStatus.PENDING || status() == TaskStatus.RUNNING
+        ? instant(state.nextAttemptAtMillis()) : null;
   }
 
   /** When a finished task is forgotten: {@code finishedAt + resultTtlSeconds}; else null. */
@@ -202,12 +209,17 @@ public record Task(Spec spec, State state) {
 
   // ---------------------------------------------------------------- transitions
 
-  /** Claimed by a worker: the next attempt starts. */
+  /**
+   * Claimed by a worker: the next attempt starts. The running snapshot remembers when the
+   * attempt was due ({@link #dueAt()}), so how long it waited in the queue can be told.
+   */
   public Task started(Instant now) {
     requireStatus(TaskStatus.PENDING);
     return with(new State(TaskStatus.RUNNING, attempts() + 1, null, millis(now), NO_TIME,
-        NO_TIME, null, error()));
+        state.nextAttemptAtMillis(), null, error()));
   }
+
+
 
   public Task withProgress(Progress p) {
     requireStatus(TaskStatus.RUNNING);

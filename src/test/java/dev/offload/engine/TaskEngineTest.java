@@ -195,6 +195,65 @@ class TaskEngineTest {
     assertThat(failed.result()).isNull();
   }
 
+  @Test
+  void eventsTellWhatHappensToEachTask() throws InterruptedException {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    TaskEvents recorder = new TaskEvents() {
+      @Override
+      public void submitted(Task task) {
+        seen.add("submitted " + task.type());
+      }
+
+      @Override
+      public void refused(String type, Refusal why) {
+        seen.add("refused " + type + " " + why);
+      }
+
+      @Override
+      public void started(Task running, Duration queueWait) {
+        seen.add("started " + running.type() + " waited " + queueWait.toMillis());
+      }
+
+      @Override
+      public void attemptEnded(Task attempt, Task next, Duration runTime) {
+        seen.add("ended " + attempt.type() + " -> " + next.status().wire());
+      }
+
+      @Override
+      public void canceled(Task canceled) {
+        seen.add("canceled " + canceled.type());
+      }
+    };
+    store = new MemoryTaskStore(1, 100);
+    TaskEngine e = TaskEngine.builder(config(1, 1), store, new HandlerRegistry(handlers))
+        .clock(clock).random(() -> 0.5).events(recorder).build();
+    e.start();
+    engines.add(e);
+
+    Submission echo = e.submit(req("echo", "a"));
+    awaitStatus(e, echo.task().id(), TaskStatus.SUCCESS);
+    Submission held = e.submit(req("gate", "held"));
+    assertThat(gate.awaitStarted("held")).isTrue();
+    Submission queued = e.submit(req("echo", "queued"));
+    assertThatThrownBy(() -> e.submit(req("echo", "full")))
+        .isInstanceOf(LimitExceededException.class);
+    assertThatThrownBy(() -> e.submit(req("nope", "x"))).isInstanceOf(InvalidTaskException.class);
+    e.cancel(queued.task().id());
+    gate.open("held");
+    awaitStatus(e, held.task().id(), TaskStatus.SUCCESS);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 10);
+    // (A worker may start a task a moment before its submit is told: the order within one task
+    // is not fixed, the order of what the test did is.)
+    assertThat(seen).containsExactlyInAnyOrder(
+        "submitted echo", "started echo waited 0", "ended echo -> success",
+        "submitted gate", "started gate waited 0", "submitted echo",
+        "refused echo QUEUE_FULL", "refused nope INVALID", "canceled echo",
+        "ended gate -> success");
+    assertThat(seen.subList(6, 10)).containsExactly("refused echo QUEUE_FULL",
+        "refused nope INVALID", "canceled echo", "ended gate -> success");
+  }
+
   private static SubmitRequest req(String type, String key) {
     return new SubmitRequest(type, "{\"key\":\"" + key + "\"}", null, null, null, null, null,
         null);

@@ -73,7 +73,7 @@ public final class PostgresTaskStore implements TaskStore {
       + " ORDER BY priority, next_attempt_at, seq LIMIT ? FOR UPDATE SKIP LOCKED)"
       + " UPDATE offload_task t SET status = 'running', attempts = t.attempts + 1,"
       + " progress_percent = NULL, progress_message = NULL, started_at = ?, finished_at = NULL,"
-      + " next_attempt_at = NULL, expires_at = NULL, result = NULL,"
+      + " expires_at = NULL, result = NULL,"
       + " lease_owner = ?, lease_until = ?"
       + " FROM due WHERE t.id = due.id RETURNING due.due_at, due.seq, " + TaskRows.columns("t");
   /**
