@@ -8,6 +8,7 @@ import dev.offload.task.TaskContext;
 import dev.offload.task.TaskError;
 import dev.offload.task.TaskFailedException;
 import dev.offload.task.TaskHandler;
+import dev.offload.task.TaskStatus;
 import dev.offload.task.Utf8;
 import jakarta.json.bind.JsonbException;
 import java.time.Clock;
@@ -144,7 +145,7 @@ final class Attempts {
   boolean isStale(UUID id, Optional<Task> current) {
     Attempt a = attempts.get(id);
     return a != null && (current.isEmpty()
-        || current.get().status() != dev.offload.task.TaskStatus.RUNNING
+        || current.get().status() != TaskStatus.RUNNING
         || current.get().attempts() != a.task.attempts());
   }
 
@@ -290,15 +291,17 @@ final class Attempts {
         attempts.remove(task.id(), a);
         signal();
       }
-      LOG.fine(() -> "task " + task.id() + ": attempt " + task.attempts()
-          + " ended before it started");
+      LOG.fine(() -> attemptName(task) + " ended before it started");
       return false;
     }
     busy.incrementAndGet();
     watchers.changed(task);
     Instant due = task.dueAt();
-    Events.tell(() -> events.started(task, due == null ? null
-        : Duration.ofMillis(Math.max(0, task.startedAt().toEpochMilli() - due.toEpochMilli()))));
+    Duration waited = due == null ? null
+        : Duration.ofMillis(Math.max(0, task.startedAt().toEpochMilli() - due.toEpochMilli()));
+    LOG.fine(() -> attemptName(task) + " started on " + Thread.currentThread().getName()
+        + (waited == null ? "" : ", " + waited.toMillis() + " ms after it was due"));
+    Events.tell(() -> events.started(task, waited));
     ScheduledFuture<?> deadline = null;
     try {
       deadline = timer.schedule(() -> onDeadline(a), task.limits().timeoutSeconds(),
@@ -323,22 +326,17 @@ final class Attempts {
     }
     if (a.close("finished")) {
       if (failure == null) {
-        end(task, new Outcome.Succeeded(resultJson, now()));
+        end(task, new Outcome.Succeeded(resultJson, now()), null);
       } else {
-        TaskError error = TaskError.of(failure);
-        if (failure instanceof TaskFailedException) {
-          LOG.warning(() -> "task " + task.id() + " (" + task.type() + ") attempt "
-              + task.attempts() + " of " + task.limits().maxAttempts() + " failed: "
-              + error.type() + ": " + error.message());
-        } else {
-          LOG.log(Level.WARNING, "task " + task.id() + " (" + task.type() + ") attempt "
-              + task.attempts() + " of " + task.limits().maxAttempts() + " failed", failure);
-        }
-        end(task, failureOutcome(task, error, failure));
+        // A TaskFailedException is the handler telling how the attempt failed: one line, no
+        // trace. Anything else is a surprise whose trace is worth reading: it goes with that
+        // same line, so it is logged once.
+        end(task, failureOutcome(task, TaskError.of(failure), failure),
+            failure instanceof TaskFailedException ? null : failure);
       }
     } else if (failure == null) {
-      LOG.info(() -> "task " + task.id() + ": the handler returned after its attempt "
-          + task.attempts() + " had ended (" + a.endedBy + "); its late result is discarded");
+      LOG.info(() -> attemptName(task) + ": the handler returned after the attempt had ended ("
+          + a.endedBy + "); its late result is discarded");
     }
     return a.abandoned;
   }
@@ -399,28 +397,73 @@ final class Attempts {
     return new Outcome.Failed(error, now);
   }
 
-  /** Records how an attempt ended and tells the watchers. */
+  /** Records how an attempt ended, tells the watchers, and logs it. */
   void end(Task task, Outcome outcome) {
+    end(task, outcome, null);
+  }
+
+  /**
+   * As above; {@code unexpected} is what the handler threw when that was not a {@link
+   * TaskFailedException}: its trace goes with the one line that tells how the attempt ended.
+   */
+  private void end(Task task, Outcome outcome, Throwable unexpected) {
     Optional<Task> ended;
     try {
       ended = store.finish(task, outcome);
     } catch (RuntimeException e) {
-      LOG.log(Level.SEVERE, "task " + task.id() + ": recording the end of attempt "
-          + task.attempts() + " failed; a durable store retries it when the lease expires", e);
+      if (unexpected != null) {
+        e.addSuppressed(unexpected); // logged here, with this line, or it would be lost
+      }
+      LOG.log(Level.SEVERE, attemptName(task) + " ended (" + outcome.getClass().getSimpleName()
+          + ") but recording it failed; a durable store retries it when the lease expires", e);
       return;
     }
-    if (ended.isPresent()) {
-      Task next = ended.get();
-      Events.tell(() -> events.attemptEnded(task, next, Duration.ofMillis(
-          Math.max(0, clock.millis() - task.startedAt().toEpochMilli()))));
-      watchers.changed(next);
-      if (!ended.get().isTerminal()) {
-        dispatcher.wakeUp(); // a retry is due later; idle workers recompute their wait
-      }
-    } else {
-      LOG.info(() -> "task " + task.id() + ": attempt " + task.attempts()
-          + " was no longer current (canceled or reclaimed); its outcome is discarded");
+    long runMillis = Math.max(0, clock.millis() - task.startedAt().toEpochMilli());
+    if (ended.isEmpty()) {
+      LOG.log(Level.INFO, attemptName(task) + " was no longer current (canceled or "
+          + "reclaimed); its outcome is discarded", unexpected);
+      return;
     }
+    Task next = ended.get();
+    logEnd(task, next, outcome, unexpected, runMillis);
+    Events.tell(() -> events.attemptEnded(task, next, Duration.ofMillis(runMillis)));
+    watchers.changed(next);
+    if (!next.isTerminal()) {
+      dispatcher.wakeUp(); // a retry is due later; idle workers recompute their wait
+    }
+  }
+
+  /**
+   * One line per attempt end: FINE for a success or a hand-back, WARNING for a failure (with
+   * its error and what happens next), and a stack trace only for an unexpected exception.
+   */
+  private static void logEnd(Task attempt, Task next, Outcome outcome, Throwable unexpected,
+      long runMillis) {
+    if (outcome instanceof Outcome.Succeeded) {
+      LOG.fine(() -> attemptName(attempt) + " succeeded after " + runMillis + " ms");
+      return;
+    }
+    if (outcome instanceof Outcome.HandedBack) {
+      LOG.fine(() -> attemptName(attempt) + " was stopped with the server after " + runMillis
+          + " ms and handed back to the queue; it does not count");
+      return;
+    }
+    TaskError error = next.error();
+    String then = next.status() == TaskStatus.PENDING ? "; retry at " + next.nextAttemptAt()
+        : next.hasAttemptsLeft() ? "; not retried: the task failed" : "; the task failed";
+    String line = attemptName(attempt) + " failed after " + runMillis + " ms: "
+        + (error == null ? "" : error.type() + ": " + error.message()) + then;
+    if (unexpected == null) {
+      LOG.warning(line);
+    } else {
+      LOG.log(Level.WARNING, line, unexpected);
+    }
+  }
+
+  /** {@code task 6f1c… (owner alice, type sleep): attempt 2 of 3}. */
+  private static String attemptName(Task attempt) {
+    return attempt.logName() + ": attempt " + attempt.attempts() + " of "
+        + attempt.limits().maxAttempts();
   }
 
   private void onDeadline(Attempt a) {
@@ -428,9 +471,7 @@ final class Attempts {
       TaskError error = new TaskError(TaskError.TIMEOUT,
           "the task did not finish within its timeout of " + a.task.limits().timeoutSeconds()
               + "s");
-      LOG.warning(() -> "task " + a.task.id() + " (" + a.task.type() + ") attempt "
-          + a.task.attempts() + " timed out after " + a.task.limits().timeoutSeconds() + "s");
-      end(a.task, failureOutcome(a.task, error));
+      end(a.task, failureOutcome(a.task, error)); // its line says it timed out
       a.interrupt();
       scheduleAbandonCheck(a);
     }
@@ -447,9 +488,8 @@ final class Attempts {
 
   private void abandonIfStuck(Attempt a) {
     if (a.abandon()) {
-      LOG.warning(() -> "task " + a.task.id() + ": the " + a.task.type() + " handler ignored "
-          + "the interrupt for " + config.abandonAfter().toMillis() + " ms; its thread "
-          + a.threadName() + " is abandoned and a new worker takes its place");
+      LOG.warning(() -> attemptName(a.task) + ": the handler ignored the interrupt for "
+          + config.abandonAfter().toMillis() + " ms; its thread " + a.threadName() + " is abandoned and a new worker takes its place");
       if (accepting.getAsBoolean()) {
         startWorker();
       }
@@ -561,7 +601,7 @@ final class Attempts {
       try {
         store.progress(attempt.task, p).ifPresent(watchers::changed);
       } catch (RuntimeException e) {
-        LOG.log(Level.FINE, "task " + taskId() + ": progress not recorded", e);
+        LOG.log(Level.FINE, attemptName(attempt.task) + ": progress not recorded", e);
       }
     }
   }

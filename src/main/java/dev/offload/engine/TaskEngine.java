@@ -273,8 +273,16 @@ public final class TaskEngine implements AutoCloseable {
       Task task = admission.admit(r);
       Inserted inserted = store.insert(task);
       if (inserted.created()) {
+        // FINE, not INFO: the submit path is measured in requests per second and a line per
+        // task would cost more than the rest of it; FINE shows the whole life of a task.
+        LOG.fine(() -> inserted.task().logName() + ": submitted, " + task.priority().wire()
+            + " priority, at most " + task.limits().maxAttempts() + " attempts, due at "
+            + task.dueAt());
         Events.tell(() -> events.submitted(inserted.task()));
         dispatcher.wakeUp();
+      } else {
+        LOG.fine(() -> inserted.task().logName() + ": submitted again with its Idempotency-Key;"
+            + " the existing task is answered");
       }
       return new Submission(inserted.task(), inserted.created());
     } catch (ShuttingDownException e) {
@@ -329,6 +337,7 @@ public final class TaskEngine implements AutoCloseable {
     }
     Task canceled = store.cancel(id, now()).orElseThrow(() -> new TaskNotFoundException(id));
     attempts.stop(id, "canceled");
+    LOG.fine(() -> canceled.logName() + ": canceled");
     Events.tell(() -> events.canceled(canceled));
     watchers.changed(canceled);
     return canceled;

@@ -207,6 +207,28 @@ public record Task(Spec spec, State state) {
     return spec.inputBytes() + Utf8.length(state.result());
   }
 
+  /**
+   * How every log line names a task: {@code task 6f1c… (owner alice, type sleep)}. One form
+   * everywhere, so that one grep for the id (or for {@code owner alice}) follows a task through
+   * its submit, attempts, retries and end, on every instance. Control characters in the owner
+   * (a principal's name is the container's business) are shown as {@code ?}, so a name cannot
+   * forge a log line of its own.
+   */
+  public String logName() {
+    return "task " + id() + " (owner " + printable(owner()) + ", type " + type() + ")";
+  }
+
+  private static String printable(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isISOControl(s.charAt(i))) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.chars().forEach(c -> b.append(Character.isISOControl(c) ? '?' : (char) c));
+        return b.toString();
+      }
+    }
+    return s;
+  }
+
   // ---------------------------------------------------------------- transitions
 
   /**
