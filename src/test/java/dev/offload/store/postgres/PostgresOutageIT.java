@@ -72,6 +72,15 @@ class PostgresOutageIT {
           Http.Response health = http.get("/api/health");
           assertThat(health.status()).isEqualTo(503);
           assertThat(health.json().getString("status")).isEqualTo("store_unavailable");
+          // An orchestrator takes the instance out of rotation but must not restart it: a
+          // restart would not bring the database back.
+          Http.Response ready = http.get("/api/health/ready");
+          assertThat(ready.status()).isEqualTo(503);
+          assertThat(ready.header("Retry-After")).isNotNull();
+          assertThat(ready.json().getString("status")).isEqualTo("store_unavailable");
+          Http.Response live = http.get("/api/health/live");
+          assertThat(live.status()).isEqualTo(200);
+          assertThat(live.json().getString("status")).isEqualTo("up");
         }
         Instant restarted = Instant.now();
         pg.startServer();
@@ -104,6 +113,7 @@ class PostgresOutageIT {
         }
         for (Http http : instances) {
           assertThat(http.get("/api/health").json().getString("status")).isEqualTo("up");
+          assertThat(http.get("/api/health/ready").status()).isEqualTo(200);
         }
         System.out.printf("outage test: %d tasks accepted (%d before the outage), %d "
             + "submissions refused with 503 while the database was down, 0 lost, %d ran "
