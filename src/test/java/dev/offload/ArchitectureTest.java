@@ -42,12 +42,33 @@ class ArchitectureTest {
   @ArchTest
   static final ArchRule servletsDoNotSeeTheStore = noClasses()
       .that().resideInAPackage("dev.offload.web..")
+      .and().resideOutsideOfPackage("dev.offload.web.metrics..")
       .and().doNotHaveSimpleName("OffloadListener")
       .and().doNotHaveSimpleName("StoreFactory")
       .and().doNotHaveSimpleName("Offload")
       .and().doNotHaveSimpleName("OffloadConfig")
       .and().doNotHaveSimpleName("StoreConfig")
       .should().dependOnClassesThat().resideInAPackage("dev.offload.store..");
+
+  /**
+   * The metrics are the web layer's business: the engine tells what happens through its
+   * TaskEvents, the store is timed from outside by a decorator, and neither knows Micrometer.
+   */
+  @ArchTest
+  static final ArchRule onlyTheWebLayerKnowsMicrometer = noClasses()
+      .that().resideInAnyPackage("dev.offload.task..", "dev.offload.engine..",
+          "dev.offload.store..", "dev.offload.handlers..")
+      .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "io.prometheus..");
+
+  /**
+   * The metrics package is composition-root material (it decorates the store, which is why it
+   * may see it) and a plain library: no servlet, and nothing of the web layer above it, so the
+   * arrow runs web -> web.metrics and never back.
+   */
+  @ArchTest
+  static final ArchRule metricsAreAPlainLibraryBelowTheServlets = noClasses()
+      .that().resideInAPackage("dev.offload.web.metrics..")
+      .should().dependOnClassesThat().resideInAnyPackage("jakarta.servlet..", "dev.offload.web");
 
   @ArchTest
   static final ArchRule handlersOnlyUseTheVocabulary = noClasses()

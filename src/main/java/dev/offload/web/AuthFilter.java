@@ -15,7 +15,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Establishes the {@link Caller} of every API request, or refuses it.
+ * Establishes the {@link Caller} of every API request (and of {@code /metrics}), or refuses it.
  *
  * <ul>
  *   <li>{@code offload.auth=container}: the container's principal and roles ({@code
@@ -75,7 +75,7 @@ public final class AuthFilter extends HttpFilter {
       boolean health = isHealth(req);
       if (!caller.isKnown() && !health) {
         throw Problem.of(403, "Forbidden", "'" + caller.owner() + "' has none of Offload's roles "
-            + "(offload-user, offload-viewer, offload-admin)").exception();
+            + "(offload-user, offload-viewer, offload-admin, offload-metrics)").exception();
       }
       if (STATE_CHANGING.contains(req.getMethod()) && caller.via() != Caller.Via.TOKEN
           && cors.isForeign(req)) {

@@ -3,6 +3,7 @@ package dev.offload.web;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.TaskEngine;
 import dev.offload.store.TaskStore;
+import dev.offload.web.metrics.OffloadMetrics;
 import jakarta.servlet.ServletContext;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -14,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param heartbeats schedules SSE heartbeats and stream ends
  * @param tokens the bearer tokens, or null when no tokens file is set
  * @param waits the open waits and streams, counted against their limits
+ * @param metrics what {@code /metrics} serves; closed after the store
  */
 record Offload(
     OffloadConfig config,
@@ -24,7 +26,8 @@ record Offload(
     ScheduledExecutorService heartbeats,
     Cors cors,
     Tokens tokens,
-    Waits waits) {
+    Waits waits,
+    OffloadMetrics metrics) {
 
   static final String ATTRIBUTE = Offload.class.getName();
 

@@ -8,6 +8,7 @@ import dev.offload.handlers.EmailHandler;
 import dev.offload.handlers.HttpHandler;
 import dev.offload.store.TaskStore;
 import dev.offload.task.TaskHandler;
+import dev.offload.web.metrics.OffloadMetrics;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -44,18 +45,25 @@ public final class OffloadListener implements ServletContextListener {
     OffloadConfig config = OffloadConfig.load(OffloadConfig.Source.standard(ctx::getInitParameter));
     JsonCodec json = new JsonCodec();
     TaskStore store = null;
+    OffloadMetrics metrics = null;
     ScheduledExecutorService heartbeats = null;
     List<TaskHandler<?, ?>> builtIns = new ArrayList<>();
     try {
       builtIns.addAll(builtIns(config.outbound(), config.security().types()));
       HandlerRegistry handlers = offered(
           HandlerRegistry.discover(ctx.getClassLoader(), builtIns), config.security().types());
-      store = StoreFactory.create(config.store());
+      metrics = new OffloadMetrics(handlers.types());
+      store = StoreFactory.create(config.store(), metrics);
       Optional<ExecutorService> managed = lookupManagedExecutor();
-      TaskEngine engine = TaskEngine.builder(config.engine(), store, handlers)
+      TaskEngine engine = TaskEngine.builder(config.engine(), metrics.timed(store), handlers)
           .json(json)
           .executor(managed.orElse(null))
+          .events(metrics.events())
           .build();
+      Waits waits = new Waits(config.web().waitsMax(), config.web().ownerWaitsMax());
+      metrics.engine(engine::health);
+      metrics.waits(() -> waits.open(Waits.Kind.POLL), () -> waits.open(Waits.Kind.STREAM),
+          config.web().waitsMax());
       heartbeats = new ScheduledThreadPoolExecutor(1,
           OwnedThreadFactory.named("offload-heartbeat"));
       ((ScheduledThreadPoolExecutor) heartbeats).setRemoveOnCancelPolicy(true);
@@ -64,8 +72,8 @@ public final class OffloadListener implements ServletContextListener {
           : new Tokens(security.tokensFile(), Clock.systemUTC());
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
-          new TaskJson(json), heartbeats, new Cors(security.corsOrigins()), tokens,
-          new Waits(config.web().waitsMax(), config.web().ownerWaitsMax())));
+          new TaskJson(json), heartbeats, new Cors(security.corsOrigins()), tokens, waits,
+          metrics));
       if (security.auth() == OffloadConfig.AuthMode.NONE) {
         LOG.warning("offload.auth=none: authentication is off; every caller is one owner with "
             + "every right (submit, read and cancel every task). Use this only on a trusted "
@@ -80,6 +88,9 @@ public final class OffloadListener implements ServletContextListener {
       closeHandlers(builtIns);
       if (store != null) {
         store.close();
+      }
+      if (metrics != null) {
+        metrics.close();
       }
       json.close();
       throw e;
@@ -117,6 +128,8 @@ public final class OffloadListener implements ServletContextListener {
     closeHandlers(offload.engine().handlers().all());
     ctx.removeAttribute(Offload.ATTRIBUTE);
     offload.store().close();
+    // After the store: closing the pool removes its meters from the registry.
+    offload.metrics().close();
     offload.json().close();
     deregisterJdbcDrivers(ctx.getClassLoader());
     LOG.info(() -> "Offload stopped at "

@@ -2,6 +2,7 @@ package dev.offload.web;
 
 import dev.offload.engine.Submission;
 import dev.offload.engine.SubmitRequest;
+import dev.offload.engine.TaskEvents;
 import dev.offload.engine.TaskNotFoundException;
 import dev.offload.task.Task;
 import dev.offload.task.TaskPage;
@@ -103,11 +104,20 @@ public final class TasksServlet extends ApiServlet {
       throw forbidden("submitting tasks needs the role offload-user or offload-admin");
     }
     strictQuery(req, Set.of());
-    SubmitRequest request = reader.read(req, caller.owner());
+    SubmitRequest request;
+    try {
+      request = reader.read(req, caller.owner());
+    } catch (ProblemException e) {
+      // Never reaches the engine, which counts the submissions it refuses: a body that is not
+      // a submission at all (400, 413, 415) is refused as invalid all the same.
+      offload.metrics().events().refused(null, TaskEvents.Refusal.INVALID);
+      throw e;
+    }
     int wait = preferredWait(req);
     // The wait is counted before anything is queued: a refused wait must not leave behind a
     // task its client was told nothing about.
-    Waits.Permit permit = wait > 0 ? offload.waits().open(caller.owner()) : null;
+    Waits.Permit permit =
+        wait > 0 ? offload.waits().open(caller.owner(), Waits.Kind.POLL) : null;
     boolean parked = false;
     try {
       Submission s = offload.engine().submit(request);
