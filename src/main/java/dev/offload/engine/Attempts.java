@@ -489,7 +489,8 @@ final class Attempts {
   private void abandonIfStuck(Attempt a) {
     if (a.abandon()) {
       LOG.warning(() -> attemptName(a.task) + ": the handler ignored the interrupt for "
-          + config.abandonAfter().toMillis() + " ms; its thread " + a.threadName() + " is abandoned and a new worker takes its place");
+          + config.abandonAfter().toMillis() + " ms; its thread " + a.threadName()
+          + " is abandoned and a new worker takes its place");
       if (accepting.getAsBoolean()) {
         startWorker();
       }

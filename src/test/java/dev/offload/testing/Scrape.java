@@ -34,7 +34,7 @@ public final class Scrape {
     return text;
   }
 
-  /** The value of one series, e.g. {@code value("offload_tasks_submitted_total", "type", "sleep")}. */
+  /** One series' value: {@code value("offload_tasks_submitted_total", "type", "sleep")}. */
   public double value(String name, String... labels) {
     String key = key(name, labels);
     Double v = samples.get(key);

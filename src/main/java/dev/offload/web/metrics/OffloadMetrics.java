@@ -7,7 +7,6 @@ import dev.offload.engine.TaskEvents;
 import dev.offload.store.TaskStore;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
-import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
@@ -144,11 +143,6 @@ public final class OffloadMetrics implements AutoCloseable {
     // Once per scrape, not once per gauge: with PostgreSQL, health is a query.
     health = source == null ? null : source.get();
     return registry.scrape();
-  }
-
-  /** The registry, for tests that read a meter directly. */
-  MeterRegistry registry() {
-    return registry;
   }
 
   /** Stops listening to the JVM's GC notifications and closes the registry; safe twice. */

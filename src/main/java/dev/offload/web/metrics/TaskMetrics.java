@@ -63,11 +63,7 @@ final class TaskMetrics implements TaskEvents {
     this.unknown = byType.get(UNKNOWN);
   }
 
-  /** The label of {@code type}: itself when this instance offers it, else {@value #UNKNOWN}. */
-  String label(String type) {
-    return type != null && byType.containsKey(type) ? type : UNKNOWN;
-  }
-
+  /** The meters of {@code type}: its own when this instance offers it, else {@value #UNKNOWN}'s. */
   private PerType of(String type) {
     PerType p = type == null ? null : byType.get(type);
     return p != null ? p : unknown;
