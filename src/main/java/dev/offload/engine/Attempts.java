@@ -110,6 +110,17 @@ final class Attempts {
     return List.copyOf(attempts.keySet());
   }
 
+  /** Attempts running now (started, not ended), by type. */
+  Map<String, Integer> runningByType() {
+    Map<String, Integer> byType = new java.util.TreeMap<>();
+    for (Attempt a : attempts.values()) {
+      if (a.hasStarted() && !a.isClosed()) {
+        byType.merge(a.task.type(), 1, Integer::sum);
+      }
+    }
+    return byType;
+  }
+
   /** Handlers running now. */
   int busy() {
     return busy.get();
