@@ -44,7 +44,7 @@ class JettyDistributionIT extends OffloadInContainerContract {
     int grace = 3;
     try (ContainerProcess c = launch("sigterm",
         Map.of("offload.shutdown.grace.seconds", Integer.toString(grace)))) {
-      Http h = new Http(c.uri(CTX));
+      Http h = DemoUser.ALICE.on(new Http(c.uri(CTX)));
       c.awaitOk(h, "/api/health", START);
       String id = submit(h, "{\"type\":\"sleep\",\"input\":{\"millis\":60000}}");
       awaitStatus(h, id, "running");
