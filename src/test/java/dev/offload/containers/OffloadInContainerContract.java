@@ -41,7 +41,8 @@ import org.junit.jupiter.api.TestMethodOrder;
  * Tomcat run Offload with its default {@code offload.auth=container}: their own login against
  * their own realm (jetty-base/etc/offload-realm.properties; conf/tomcat-users.xml). Payara Micro
  * runs it open ({@code offload.auth=none}, see {@link PayaraMicro}), where the credentials are
- * ignored.
+ * ignored. A container class that runs Offload with its realm also implements {@link
+ * ContainerLoginContract}: the same authentication checks for each.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -56,6 +57,8 @@ abstract class OffloadInContainerContract {
           + "|SEVERE", Pattern.CASE_INSENSITIVE);
 
   private ContainerProcess container;
+  /** Offload in the scenario's container, without credentials. */
+  private Http anonymous;
   /** The scenario's caller: alice, an offload-user. */
   private Http http;
 
@@ -92,18 +95,27 @@ abstract class OffloadInContainerContract {
   @BeforeAll
   void startContainer() {
     container = launch("scenario", scenarioSettings());
-    http = DemoUser.ALICE.on(new Http(container.uri(CTX)));
+    anonymous = new Http(container.uri(CTX));
+    http = DemoUser.ALICE.on(anonymous);
     container.awaitOk(http, "/api/health", START);
   }
 
-  /** The scenario's container, for the checks a container class adds of its own. */
-  ContainerProcess container() {
+  /**
+   * The scenario's container, for the checks a container class adds of its own (public: {@link
+   * ContainerLoginContract} asks for it).
+   */
+  public ContainerProcess container() {
     return container;
   }
 
-  /** A client of Offload in the scenario's container, at {@value #CTX}. */
+  /** A client of Offload in the scenario's container, at {@value #CTX}, as alice. */
   Http http() {
     return http;
+  }
+
+  /** The same client without credentials; {@link DemoUser#on} makes it anyone's. */
+  public Http anonymous() {
+    return anonymous;
   }
 
   @AfterAll
