@@ -155,6 +155,7 @@ public abstract class ApiServlet extends HttpServlet {
       return;
     }
     resp.resetBuffer();
+    resp.setHeader("Cache-Control", "no-store");
     p.headers().forEach(resp::setHeader);
     Offload offload = Offload.from(req.getServletContext());
     write(req, resp, p.problem().status(), Problem.MEDIA_TYPE,

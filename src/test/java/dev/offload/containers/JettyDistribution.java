@@ -48,6 +48,10 @@ final class JettyDistribution {
         "jetty.http.host=127.0.0.1", "jetty.http.port=" + port,
         "--module=shutdown", "jetty.shutdown.port=" + stopPort, "jetty.shutdown.key=" + stopKey,
         "-Doffload.war=" + Distributions.war()));
+    if (!systemProperties.containsKey("offload.types")) {
+      // The base offers only http, as production should; the scenario runs the demo types.
+      cmd.add("-Doffload.types=*");
+    }
     systemProperties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
     return ContainerProcess.start("jetty", pb, work.resolve("logs"), port)
