@@ -1,5 +1,6 @@
 package dev.offload.web;
 
+import dev.offload.engine.HandlerJars;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.TaskEngine;
 import dev.offload.store.TaskStore;
@@ -14,6 +15,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param heartbeats schedules SSE heartbeats and stream ends
  * @param tokens the bearer tokens, or null when no tokens file is set
  * @param waits the open waits and streams, counted against their limits
+ * @param handlerJars the handler jars of {@code offload.handlers.dir} (closed last), or null
  */
 record Offload(
     OffloadConfig config,
@@ -24,7 +26,8 @@ record Offload(
     ScheduledExecutorService heartbeats,
     Cors cors,
     Tokens tokens,
-    Waits waits) {
+    Waits waits,
+    HandlerJars handlerJars) {
 
   static final String ATTRIBUTE = Offload.class.getName();
 

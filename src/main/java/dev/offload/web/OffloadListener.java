@@ -1,5 +1,6 @@
 package dev.offload.web;
 
+import dev.offload.engine.HandlerJars;
 import dev.offload.engine.HandlerRegistry;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.OwnedThreadFactory;
@@ -11,6 +12,8 @@ import dev.offload.task.TaskHandler;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import java.io.File;
+import java.nio.file.Path;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -46,10 +49,17 @@ public final class OffloadListener implements ServletContextListener {
     TaskStore store = null;
     ScheduledExecutorService heartbeats = null;
     List<TaskHandler<?, ?>> builtIns = new ArrayList<>();
+    HandlerJars jars = null;
     try {
       builtIns.addAll(builtIns(config.outbound(), config.security().types()));
-      HandlerRegistry handlers = offered(
-          HandlerRegistry.discover(ctx.getClassLoader(), builtIns), config.security().types());
+      HandlerRegistry found = HandlerRegistry.discover(ctx.getClassLoader(), builtIns);
+      Path handlersDir = config.security().handlersDir();
+      if (handlersDir != null) {
+        jars = HandlerJars.load(handlersDir, tempDir(ctx), ctx.getClassLoader(), found.types(),
+            h -> exampleIsJson(h, json));
+      }
+      HandlerRegistry handlers = withJars(found, jars == null ? List.of() : jars.handlers(),
+          config.security().types());
       store = StoreFactory.create(config.store());
       Optional<ExecutorService> managed = lookupManagedExecutor();
       TaskEngine engine = TaskEngine.builder(config.engine(), store, handlers)
@@ -65,7 +75,7 @@ public final class OffloadListener implements ServletContextListener {
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
           new TaskJson(json), heartbeats, new Cors(security.corsOrigins()), tokens,
-          new Waits(config.web().waitsMax(), config.web().ownerWaitsMax())));
+          new Waits(config.web().waitsMax(), config.web().ownerWaitsMax()), jars));
       if (security.auth() == OffloadConfig.AuthMode.NONE) {
         LOG.warning("offload.auth=none: authentication is off; every caller is one owner with "
             + "every right (submit, read and cancel every task). Use this only on a trusted "
@@ -78,12 +88,53 @@ public final class OffloadListener implements ServletContextListener {
         heartbeats.shutdownNow();
       }
       closeHandlers(builtIns);
+      if (jars != null) {
+        closeHandlers(jars.handlers());
+        jars.close();
+      }
       if (store != null) {
         store.close();
       }
       json.close();
       throw e;
     }
+  }
+
+  /**
+   * The types found in the WAR and those of the handler jars, of which only those {@code
+   * offload.types} lists (all when null); a jar's handler left out is closed at once, as it may
+   * own threads and nothing else will close it.
+   */
+  static HandlerRegistry withJars(HandlerRegistry found, List<TaskHandler<?, ?>> fromJars,
+      List<String> types) {
+    HandlerRegistry offered = offered(found.with(fromJars), types);
+    closeHandlers(fromJars.stream()
+        .filter(h -> offered.find(h.type()).orElse(null) != h)
+        .toList());
+    return offered;
+  }
+
+  /**
+   * {@code GET /api/types} writes every handler's example as JSON: a jar whose example cannot be
+   * written is left out now, rather than failing the types list for every client later.
+   */
+  private static void exampleIsJson(TaskHandler<?, ?> h, JsonCodec json) {
+    try {
+      json.parse(json.toJson(h.example()));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("the example of " + h.getClass().getName()
+          + " cannot be written as JSON: " + JsonCodec.rootMessage(e, e.toString()), e);
+    }
+  }
+
+  /**
+   * The web application's own temp directory, which the container empties when it undeploys
+   * it; the JVM's when a container offers none.
+   */
+  private static Path tempDir(ServletContext ctx) {
+    Object dir = ctx.getAttribute(ServletContext.TEMPDIR);
+    return dir instanceof File f ? f.toPath()
+        : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   /** The handlers this instance offers: all found, or those {@code offload.types} lists. */
@@ -118,6 +169,12 @@ public final class OffloadListener implements ServletContextListener {
     ctx.removeAttribute(Offload.ATTRIBUTE);
     offload.store().close();
     offload.json().close();
+    // Nothing runs or binds a jar's classes any more (JSON-B's models of them went with the
+    // codec): the jar files are closed, and their copies deleted, before the container lets go
+    // of this web application.
+    if (offload.handlerJars() != null) {
+      offload.handlerJars().close();
+    }
     deregisterJdbcDrivers(ctx.getClassLoader());
     LOG.info(() -> "Offload stopped at "
         + (ctx.getContextPath().isEmpty() ? "/" : ctx.getContextPath()));

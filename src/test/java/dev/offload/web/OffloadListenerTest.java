@@ -1,11 +1,13 @@
 package dev.offload.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.offload.engine.HandlerRegistry;
 import dev.offload.handlers.EmailHandler;
 import dev.offload.handlers.HttpHandler;
 import dev.offload.task.TaskHandler;
+import dev.offload.testing.TestHandlers;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -42,5 +44,44 @@ class OffloadListenerTest {
     }
     assertThat(Thread.getAllStackTraces().keySet())
         .noneMatch(t -> t.isAlive() && t.getName().startsWith("offload-http-proxy"));
+  }
+
+  /** A handler from a jar that owns something: it says when it is closed. */
+  static final class Closeable extends TestHandlers.Simple implements AutoCloseable {
+    boolean closed;
+
+    Closeable(String type) {
+      super(type, k -> k.key());
+    }
+
+    @Override
+    public void close() {
+      closed = true;
+    }
+  }
+
+  @Test
+  void theJarsTypesJoinTheWarsAndOffloadTypesChoosesAmongAll() {
+    HandlerRegistry found = HandlerRegistry.discover(getClass().getClassLoader());
+    Closeable thumbnail = new Closeable("thumbnail");
+    Closeable report = new Closeable("report");
+
+    HandlerRegistry all = OffloadListener.withJars(found, List.of(thumbnail, report), null);
+    assertThat(all.types()).contains("noop", "sleep", "pbkdf2", "report", "thumbnail");
+    assertThat(thumbnail.closed || report.closed).as("offered, so not closed").isFalse();
+
+    HandlerRegistry some = OffloadListener.withJars(found, List.of(thumbnail, report),
+        List.of("thumbnail", "sleep"));
+    assertThat(some.types()).containsExactly("sleep", "thumbnail");
+    assertThat(report.closed).as("left out by offload.types: closed at once").isTrue();
+    assertThat(thumbnail.closed).isFalse();
+  }
+
+  @Test
+  void offloadTypesNamingATypeNoJarBroughtStopsTheStart() {
+    HandlerRegistry found = HandlerRegistry.discover(getClass().getClassLoader());
+    assertThatThrownBy(() -> OffloadListener.withJars(found, List.of(), List.of("thumbnail")))
+        .isInstanceOf(OffloadConfig.InvalidConfigException.class)
+        .hasMessageContaining("no handler for type 'thumbnail'");
   }
 }
