@@ -35,7 +35,7 @@ final class JettyDistribution {
    */
   ContainerProcess start(Map<String, String> systemProperties) {
     int port = ContainerProcess.freePort();
-    Path tmp = work.resolve("tmp");
+    Path tmp = tmp();
     try {
       Files.createDirectories(tmp);
     } catch (IOException e) {
@@ -82,6 +82,11 @@ final class JettyDistribution {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The JVM's temp directory, where Jetty puts each web application's own. */
+  Path tmp() {
+    return work.resolve("tmp");
   }
 
   static String java() {

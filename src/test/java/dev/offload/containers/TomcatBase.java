@@ -191,6 +191,11 @@ final class TomcatBase {
     }
   }
 
+  /** This CATALINA_BASE (its work/ holds each web application's temp directory). */
+  Path base() {
+    return base;
+  }
+
   ContainerProcess start() {
     StringBuilder opts = new StringBuilder("-Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1");
     systemProperties.forEach((k, v) -> opts.append(" -D").append(k).append('=').append(v));
