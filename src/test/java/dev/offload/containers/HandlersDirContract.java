@@ -14,6 +14,7 @@ import java.net.http.HttpRequest;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
@@ -71,7 +72,7 @@ abstract class HandlersDirContract {
         Jars.tree(example.resolve("src/main/resources"))));
     // A copy cut short, as a download or a copy still under way leaves it.
     byte[] whole = Files.readAllBytes(handlers.resolve(JAR));
-    Files.write(handlers.resolve(BROKEN), java.util.Arrays.copyOf(whole, whole.length / 2));
+    Files.write(handlers.resolve(BROKEN), Arrays.copyOf(whole, whole.length / 2));
 
     container = launch("handlers", handlers);
     http = new Http(container.uri(CTX));
