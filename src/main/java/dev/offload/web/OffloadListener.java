@@ -108,9 +108,17 @@ public final class OffloadListener implements ServletContextListener {
   static HandlerRegistry withJars(HandlerRegistry found, List<TaskHandler<?, ?>> fromJars,
       List<String> types) {
     HandlerRegistry offered = offered(found.with(fromJars), types);
-    closeHandlers(fromJars.stream()
+    List<TaskHandler<?, ?>> leftOut = fromJars.stream()
         .filter(h -> offered.find(h.type()).orElse(null) != h)
-        .toList());
+        .toList();
+    // Someone put the jar there to offer its type: say why it is not, rather than leave them
+    // looking for it in GET /api/types.
+    for (TaskHandler<?, ?> h : leftOut) {
+      LOG.warning(() -> "Offload does not offer the task type " + h.type() + " ("
+          + h.getClass().getName() + ", from offload.handlers.dir): offload.types lists only "
+          + String.join(", ", types));
+    }
+    closeHandlers(leftOut);
     return offered;
   }
 

@@ -8,7 +8,12 @@ import dev.offload.handlers.EmailHandler;
 import dev.offload.handlers.HttpHandler;
 import dev.offload.task.TaskHandler;
 import dev.offload.testing.TestHandlers;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 
 class OffloadListenerTest {
@@ -70,11 +75,37 @@ class OffloadListenerTest {
     assertThat(all.types()).contains("noop", "sleep", "pbkdf2", "report", "thumbnail");
     assertThat(thumbnail.closed || report.closed).as("offered, so not closed").isFalse();
 
-    HandlerRegistry some = OffloadListener.withJars(found, List.of(thumbnail, report),
-        List.of("thumbnail", "sleep"));
+    Logger logger = Logger.getLogger(OffloadListener.class.getName());
+    List<LogRecord> records = new ArrayList<>();
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        records.add(r);
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    logger.addHandler(capture);
+    HandlerRegistry some;
+    try {
+      some = OffloadListener.withJars(found, List.of(thumbnail, report),
+          List.of("thumbnail", "sleep"));
+    } finally {
+      logger.removeHandler(capture);
+    }
     assertThat(some.types()).containsExactly("sleep", "thumbnail");
     assertThat(report.closed).as("left out by offload.types: closed at once").isTrue();
     assertThat(thumbnail.closed).isFalse();
+    assertThat(records).singleElement().satisfies(r -> {
+      assertThat(r.getLevel()).isEqualTo(Level.WARNING);
+      assertThat(r.getMessage()).isEqualTo("Offload does not offer the task type report ("
+          + Closeable.class.getName() + ", from offload.handlers.dir): offload.types lists "
+          + "only thumbnail, sleep");
+    });
   }
 
   @Test
