@@ -3,19 +3,18 @@ package dev.offload.containers;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Base64;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * A handler jar in the real Jetty 12 distribution, as the README's walk-through runs it:
- * {@code -Doffload.handlers.dir=...} on the start.jar command line, the jetty-base as it is
- * (its realm included), and the tasks submitted by the demo user alice with BASIC.
+ * A handler jar in the real Jetty 12 distribution, started as the README's walk-through starts
+ * it: {@code -Doffload.handlers.dir=... -Doffload.types=http,word-count} on the start.jar
+ * command line (the jetty-base offers only the types offload.types lists), the base's realm.
  */
 class HandlersDirJettyIT extends HandlersDirContract {
   private JettyDistribution jetty;
@@ -23,18 +22,13 @@ class HandlersDirJettyIT extends HandlersDirContract {
   @Override
   ContainerProcess launch(String label, Path handlersDir) {
     jetty = new JettyDistribution(label);
-    return jetty.start(Map.of("offload.handlers.dir", handlersDir.toString()));
+    return jetty.start(Map.of("offload.handlers.dir", handlersDir.toString(),
+        "offload.types", "http,word-count"));
   }
 
   @Override
-  String authorization() {
-    return "Basic " + Base64.getEncoder()
-        .encodeToString("alice:alice-pw".getBytes(StandardCharsets.UTF_8));
-  }
-
-  @Override
-  String owner() {
-    return "alice";
+  void assertTypes(Set<String> offered) {
+    assertThat(offered).containsExactlyInAnyOrder("http", "word-count");
   }
 
   @Override

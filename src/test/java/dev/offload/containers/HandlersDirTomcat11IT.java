@@ -1,12 +1,15 @@
 package dev.offload.containers;
 
-import dev.offload.task.Task;
+import static org.assertj.core.api.Assertions.assertThat;
+
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A handler jar in a real Tomcat 11, the folder named by a context parameter of the context file
- * (conf/Catalina/localhost/offload.xml), as the README tells Tomcat users; stopped by SIGTERM.
+ * (conf/Catalina/localhost/offload.xml), as the README tells Tomcat users; alice signs in
+ * through the base's realm; stopped by SIGTERM.
  */
 class HandlersDirTomcat11IT extends HandlersDirContract {
   private TomcatBase tomcat;
@@ -14,22 +17,14 @@ class HandlersDirTomcat11IT extends HandlersDirContract {
   @Override
   ContainerProcess launch(String label, Path handlersDir) {
     tomcat = new TomcatBase("tomcat11-" + label, Distributions.tomcat11Home());
-    // The test Tomcat base has no realm yet (another change gives TomcatBase one and makes the
-    // container tests sign in): until it lands this test runs without login. What it is about,
-    // the handler jar, does not depend on who calls; the Jetty test signs in as alice.
-    return tomcat.contextFile(Map.of("offload.handlers.dir", handlersDir.toString(),
-            "offload.auth", "none"))
-        .start();
+    return tomcat.contextFile(Map.of("offload.handlers.dir", handlersDir.toString())).start();
   }
 
+  /** No offload.types here: the jar's type joins every type the WAR has. */
   @Override
-  String authorization() {
-    return null;
-  }
-
-  @Override
-  String owner() {
-    return Task.ANONYMOUS;
+  void assertTypes(Set<String> offered) {
+    assertThat(offered).containsExactlyInAnyOrder("noop", "sleep", "pbkdf2", "http",
+        "word-count");
   }
 
   @Override
