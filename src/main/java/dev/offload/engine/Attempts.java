@@ -361,7 +361,18 @@ final class Attempts {
         .orElseThrow(() -> new TaskFailedException("unknown-type",
             "no handler for type '" + task.type() + "' on this instance"));
     Object input = json.fromJson(task.input(), handler.inputType());
-    Object result = handler.run(input, new Context(a));
+    // A handler from a jar of offload.handlers.dir runs with its own class loader as the
+    // thread's context loader, so libraries in that jar that look up resources through it (as
+    // many do) find their own.
+    Thread me = Thread.currentThread();
+    ClassLoader before = me.getContextClassLoader();
+    me.setContextClassLoader(handler.getClass().getClassLoader());
+    Object result;
+    try {
+      result = handler.run(input, new Context(a));
+    } finally {
+      me.setContextClassLoader(before);
+    }
     String text;
     try {
       text = json.toJson(result);
