@@ -6,7 +6,9 @@ ALTER TABLE offload_task
   -- the input as views may show it (secrets masked), or NULL when that is the input itself
   ADD COLUMN input_view  text,
   -- the UTF-8 length of input: what the byte budgets count
-  ADD COLUMN input_bytes bigint NOT NULL DEFAULT 0;
+  ADD COLUMN input_bytes bigint NOT NULL DEFAULT 0,
+  -- the failed or canceled task an operator retried with this one
+  ADD COLUMN retry_of    uuid;
 UPDATE offload_task SET input_bytes = coalesce(octet_length(input), 0);
 ALTER TABLE offload_task ALTER COLUMN owner DROP DEFAULT;
 

@@ -1,5 +1,6 @@
 package dev.offload;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -49,6 +50,16 @@ class ArchitectureTest {
       .and().doNotHaveSimpleName("OffloadConfig")
       .and().doNotHaveSimpleName("StoreConfig")
       .should().dependOnClassesThat().resideInAPackage("dev.offload.store..");
+
+  /**
+   * The vocabulary is published as a jar of its own (classifier {@code api}) that handler
+   * projects compile against and that Offload's WAR provides at run time: a class of it that
+   * used anything beyond the JDK would leave them with a class missing.
+   */
+  @ArchTest
+  static final ArchRule theApiJarNeedsOnlyTheJdk = classes()
+      .that().resideInAPackage("dev.offload.task..")
+      .should().onlyDependOnClassesThat().resideInAnyPackage("dev.offload.task..", "java..");
 
   /**
    * The metrics are the web layer's business: the engine tells what happens through its

@@ -48,6 +48,11 @@ final class Admission {
    * @throws InvalidTaskException with a message for the client
    */
   Task admit(SubmitRequest r) {
+    return admit(r, null);
+  }
+
+  /** The pending task {@code r} asks for, retrying task {@code retryOf} (or null). */
+  Task admit(SubmitRequest r, UUID retryOf) {
     TaskHandler<?, ?> handler = handlerFor(r.type());
     long timeout = range("timeoutSeconds", r.timeoutSeconds(),
         config.defaultTimeout().toSeconds(), 1, config.maxTimeout().toSeconds());
@@ -65,10 +70,9 @@ final class Admission {
     // The registry's own type name and one copy of each owner's name: a retained task then
     // holds no string of its own for either (the memory benchmark counts every byte).
     Task.Spec spec = new Task.Spec(UUID.randomUUID(), handler.type(), owners.of(r.owner()),
-        priority, input,
-        inputView, Utf8.length(input), limits.of(new Task.Limits((int) attempts, timeout, ttl)),
-        now.toEpochMilli(),
-        r.idempotencyKey(), fingerprint);
+        priority, input, inputView, Utf8.length(input),
+        limits.of(new Task.Limits((int) attempts, timeout, ttl)), now.toEpochMilli(),
+        r.idempotencyKey(), fingerprint, retryOf);
     return Task.pending(spec, now.plusSeconds(delay));
   }
 

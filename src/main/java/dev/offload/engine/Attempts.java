@@ -111,6 +111,17 @@ final class Attempts {
     return List.copyOf(attempts.keySet());
   }
 
+  /** Attempts running now (started, not ended), by type. */
+  Map<String, Integer> runningByType() {
+    Map<String, Integer> byType = new java.util.TreeMap<>();
+    for (Attempt a : attempts.values()) {
+      if (a.hasStarted() && !a.isClosed()) {
+        byType.merge(a.task.type(), 1, Integer::sum);
+      }
+    }
+    return byType;
+  }
+
   /** Handlers running now. */
   int busy() {
     return busy.get();
@@ -348,7 +359,18 @@ final class Attempts {
         .orElseThrow(() -> new TaskFailedException("unknown-type",
             "no handler for type '" + task.type() + "' on this instance"));
     Object input = json.fromJson(task.input(), handler.inputType());
-    Object result = handler.run(input, new Context(a));
+    // A handler from a jar of offload.handlers.dir runs with its own class loader as the
+    // thread's context loader, so libraries in that jar that look up resources through it (as
+    // many do) find their own.
+    Thread me = Thread.currentThread();
+    ClassLoader before = me.getContextClassLoader();
+    me.setContextClassLoader(handler.getClass().getClassLoader());
+    Object result;
+    try {
+      result = handler.run(input, new Context(a));
+    } finally {
+      me.setContextClassLoader(before);
+    }
     String text;
     try {
       text = json.toJson(result);

@@ -18,12 +18,7 @@ public final class HandlerRegistry {
   public HandlerRegistry(Collection<? extends TaskHandler<?, ?>> handlers) {
     Map<String, TaskHandler<?, ?>> map = new TreeMap<>();
     for (TaskHandler<?, ?> h : handlers) {
-      String type = h.type();
-      if (type == null || !type.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
-        throw new IllegalArgumentException(
-            "handler " + h.getClass().getName() + " has an invalid type name '" + type
-                + "': use 1-64 characters of a-z, 0-9, '.', '_' or '-'");
-      }
+      String type = checkedType(h);
       TaskHandler<?, ?> previous = map.putIfAbsent(type, h);
       if (previous != null) {
         throw new IllegalArgumentException(
@@ -32,6 +27,28 @@ public final class HandlerRegistry {
       }
     }
     this.byType = Collections.unmodifiableMap(map);
+  }
+
+  /**
+   * The handler's type name, if it is one clients can use.
+   *
+   * @throws IllegalArgumentException naming the handler's class when it is not
+   */
+  public static String checkedType(TaskHandler<?, ?> h) {
+    String type = h.type();
+    if (type == null || !type.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
+      throw new IllegalArgumentException(
+          "handler " + h.getClass().getName() + " has an invalid type name '" + type
+              + "': use 1-64 characters of a-z, 0-9, '.', '_' or '-'");
+    }
+    return type;
+  }
+
+  /** This registry's handlers and {@code more}; a type twice is refused as in the constructor. */
+  public HandlerRegistry with(Collection<? extends TaskHandler<?, ?>> more) {
+    List<TaskHandler<?, ?>> all = new ArrayList<>(byType.values());
+    all.addAll(more);
+    return new HandlerRegistry(all);
   }
 
   /** Finds every {@link TaskHandler} listed in {@code META-INF/services} of the class loader. */

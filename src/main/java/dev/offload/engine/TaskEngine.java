@@ -65,6 +65,7 @@ public final class TaskEngine implements AutoCloseable {
   private final String instance;
   private final Watchers watchers = new Watchers();
   private final TaskEvents events;
+  private final History history;
   private final Admission admission;
   private final Attempts attempts;
   private final Dispatcher dispatcher;
@@ -81,7 +82,8 @@ public final class TaskEngine implements AutoCloseable {
     this.clock = b.clock;
     this.managedExecutor = b.executor;
     this.instance = b.instance != null ? b.instance : "offload-" + UUID.randomUUID();
-    this.events = b.events;
+    this.history = new History(b.clock, Set.copyOf(handlers.types()));
+    this.events = TaskEvents.all(history, b.events);
     this.admission = new Admission(config, handlers, json, clock);
     this.attempts = new Attempts(new Attempts.Parts(config, store, handlers, json, clock,
         new Backoff(config.retryBase(), config.retryMax(), b.random), watchers, managedExecutor,
@@ -301,6 +303,34 @@ public final class TaskEngine implements AutoCloseable {
     }
   }
 
+  /**
+   * Submits again what failed or canceled task {@code id} asked for, as a new task of the same
+   * owner linked to it ({@code retryOf}): same type, input, priority, timeout, attempts and TTL,
+   * due at once. Its input is checked again, as the type may have changed since.
+   *
+   * @throws TaskNotFoundException for an unknown id, or one the caller may not see
+   * @throws NotRetryableException when the task is pending, running or succeeded
+   */
+  public Submission retry(UUID id, Access access) {
+    Task original = get(id, access).orElseThrow(() -> new TaskNotFoundException(id));
+    if (original.status() != dev.offload.task.TaskStatus.FAILED
+        && original.status() != dev.offload.task.TaskStatus.CANCELED) {
+      throw new NotRetryableException(original);
+    }
+    if (state != State.RUNNING) {
+      throw new ShuttingDownException();
+    }
+    SubmitRequest again = new SubmitRequest(original.owner(), original.type(), original.input(),
+        original.priority(), original.limits().timeoutSeconds(),
+        (long) original.limits().maxAttempts(), 0L, original.limits().resultTtlSeconds(), null);
+    Task task = admission.admit(again, original.id());
+    Inserted inserted = store.insert(task);
+    LOG.fine(() -> inserted.task().logName() + ": submitted by a retry of task " + original.id());
+    Events.tell(() -> events.submitted(inserted.task()));
+    dispatcher.wakeUp();
+    return new Submission(inserted.task(), true);
+  }
+
   /** A task as a caller may see it: empty for an unknown id and for a task hidden from them. */
   public Optional<Task> get(UUID id, Access access) {
     return store.get(id).filter(access::sees);
@@ -315,8 +345,42 @@ public final class TaskEngine implements AutoCloseable {
   public TaskPage list(TaskQuery query, Access access) {
     TaskQuery q = access.everyone() ? query
         : new TaskQuery(access.owner(), query.status(), query.type(), query.limit(),
-            query.after());
+            query.after(), query.idempotencyKey());
     return store.list(q);
+  }
+
+  /** What a bulk cancel matched and canceled. */
+  public record BulkCancel(long matched, long canceled) {}
+
+  /**
+   * Cancels every pending task of {@code type} and {@code owner} (null: any), at most {@code
+   * max}; with {@code dryRun} only counts them (an operator confirms the number first). Tasks
+   * that started or ended meanwhile are left alone.
+   */
+  public BulkCancel cancelPending(String owner, String type, boolean dryRun, int max) {
+    long matched = 0;
+    long canceled = 0;
+    String after = null;
+    do {
+      TaskPage page = store.list(new TaskQuery(owner, dev.offload.task.TaskStatus.PENDING, type,
+          100, after));
+      for (Task t : page.items()) {
+        if (matched >= max) {
+          return new BulkCancel(matched, canceled);
+        }
+        matched++;
+        if (!dryRun) {
+          try {
+            cancel(t.id());
+            canceled++;
+          } catch (AlreadyFinishedException | TaskNotFoundException gone) {
+            // It ended on its own between the page and the cancel.
+          }
+        }
+      }
+      after = page.next();
+    } while (after != null);
+    return new BulkCancel(matched, canceled);
   }
 
   /** Everyone's tasks. */
@@ -413,6 +477,16 @@ public final class TaskEngine implements AutoCloseable {
 
   public EngineConfig config() {
     return config;
+  }
+
+  /** What this instance has done: per type since the start, per minute over the last hour. */
+  public History.Snapshot history() {
+    return history.snapshot();
+  }
+
+  /** Attempts running on this instance now, by type. */
+  public java.util.Map<String, Integer> runningByType() {
+    return attempts.runningByType();
   }
 
   /** Parked watchers, for health and tests. */

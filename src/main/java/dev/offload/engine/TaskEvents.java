@@ -2,6 +2,7 @@ package dev.offload.engine;
 
 import dev.offload.task.Task;
 import java.time.Duration;
+import java.util.List;
 
 /**
  * What happens to tasks on this instance, for metrics and the operator's history. Called on the
@@ -21,6 +22,37 @@ public interface TaskEvents {
 
   /** Nothing to tell anyone. */
   TaskEvents NONE = new TaskEvents() {};
+
+  /** Tells every one of {@code listeners}, in order; one that throws does not stop the rest. */
+  static TaskEvents all(TaskEvents... listeners) {
+    List<TaskEvents> all = List.of(listeners);
+    return new TaskEvents() {
+      @Override
+      public void submitted(Task task) {
+        all.forEach(l -> Events.tell(() -> l.submitted(task)));
+      }
+
+      @Override
+      public void refused(String type, Refusal why) {
+        all.forEach(l -> Events.tell(() -> l.refused(type, why)));
+      }
+
+      @Override
+      public void started(Task running, Duration queueWait) {
+        all.forEach(l -> Events.tell(() -> l.started(running, queueWait)));
+      }
+
+      @Override
+      public void attemptEnded(Task attempt, Task next, Duration runTime) {
+        all.forEach(l -> Events.tell(() -> l.attemptEnded(attempt, next, runTime)));
+      }
+
+      @Override
+      public void canceled(Task canceled) {
+        all.forEach(l -> Events.tell(() -> l.canceled(canceled)));
+      }
+    };
+  }
 
   /** A new task was stored (not an idempotent replay). */
   default void submitted(Task task) {}

@@ -38,6 +38,7 @@ public record Task(Spec spec, State state) {
    * @param inputBytes the UTF-8 length of {@code input}: what the byte budgets count
    * @param createdAtMillis when it was submitted, in epoch milliseconds
    * @param fingerprint what makes two submissions "the same request" for an idempotency key
+   * @param retryOf the failed or canceled task this one retries (an operator's retry), or null
    */
   public record Spec(
       UUID id,
@@ -50,7 +51,8 @@ public record Task(Spec spec, State state) {
       Limits limits,
       long createdAtMillis,
       String idempotencyKey,
-      String fingerprint) {
+      String fingerprint,
+      UUID retryOf) {
 
     public Spec {
       if (id == null || type == null || owner == null || priority == null || limits == null
@@ -143,6 +145,10 @@ public record Task(Spec spec, State state) {
 
   public String fingerprint() {
     return spec.fingerprint();
+  }
+
+  public UUID retryOf() {
+    return spec.retryOf();
   }
 
   // ---------------------------------------------------------------- the state, for short

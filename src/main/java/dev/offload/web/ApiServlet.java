@@ -1,6 +1,7 @@
 package dev.offload.web;
 
 import dev.offload.engine.InvalidTaskException;
+import dev.offload.engine.NotRetryableException;
 import dev.offload.engine.ShuttingDownException;
 import dev.offload.engine.TaskNotFoundException;
 import dev.offload.task.AlreadyFinishedException;
@@ -106,6 +107,10 @@ public abstract class ApiServlet extends HttpServlet {
     if (e instanceof TaskNotFoundException) {
       return Problem.notFound(NO_SUCH_TASK).exception();
     }
+    if (e instanceof NotRetryableException n) {
+      return Problem.of(409, "Conflict", e.getMessage())
+          .with("taskStatus", n.task().status().wire()).exception();
+    }
     if (e instanceof AlreadyFinishedException f) {
       return Problem.of(409, "Conflict", e.getMessage())
           .with("taskStatus", f.task().status().wire()).exception();
@@ -150,6 +155,7 @@ public abstract class ApiServlet extends HttpServlet {
       return;
     }
     resp.resetBuffer();
+    resp.setHeader("Cache-Control", "no-store");
     p.headers().forEach(resp::setHeader);
     Offload offload = Offload.from(req.getServletContext());
     write(req, resp, p.problem().status(), Problem.MEDIA_TYPE,

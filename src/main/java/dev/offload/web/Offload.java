@@ -1,5 +1,6 @@
 package dev.offload.web;
 
+import dev.offload.engine.HandlerJars;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.TaskEngine;
 import dev.offload.store.TaskStore;
@@ -16,6 +17,7 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param tokens the bearer tokens, or null when no tokens file is set
  * @param waits the open waits and streams, counted against their limits
  * @param metrics what {@code /metrics} serves; closed after the store
+ * @param handlerJars the handler jars of {@code offload.handlers.dir} (closed last), or null
  */
 record Offload(
     OffloadConfig config,
@@ -27,7 +29,8 @@ record Offload(
     Cors cors,
     Tokens tokens,
     Waits waits,
-    OffloadMetrics metrics) {
+    OffloadMetrics metrics,
+    HandlerJars handlerJars) {
 
   static final String ATTRIBUTE = Offload.class.getName();
 

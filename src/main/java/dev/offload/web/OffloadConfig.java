@@ -78,9 +78,12 @@ public record OffloadConfig(
    * @param tokensFile the bearer tokens file, or null
    * @param corsOrigins origins whose browser code may call the API
    * @param types the task types offered, or null for every type found
+   * @param handlersDir the folder of handler jars loaded at start, or null for none: code the
+   *     server runs, so it belongs with who may do what
    */
   public record SecurityConfig(
-      AuthMode auth, Path tokensFile, List<String> corsOrigins, List<String> types) {}
+      AuthMode auth, Path tokensFile, List<String> corsOrigins, List<String> types,
+      Path handlersDir) {}
 
   /**
    * The built-in task types that reach the outside world.
@@ -208,8 +211,15 @@ public record OffloadConfig(
           "each origin must be scheme://host[:port] without a path, got '" + o + "'");
     }
     List<String> types = r.list("offload.types");
+    String handlers = r.text("offload.handlers.dir", null);
+    // Absolute, so the log names the folder whatever directory the container started in.
+    Path handlersDir = handlers == null ? null
+        : r.path("offload.handlers.dir", handlers).toAbsolutePath().normalize();
+    // A folder that is not there is a typo, not "no handlers": the start says so.
+    r.require(handlersDir == null || Files.isDirectory(handlersDir), "offload.handlers.dir",
+        "'" + handlers + "' is not a directory");
     SecurityConfig security = new SecurityConfig(auth, tokensFile, origins,
-        types.isEmpty() || types.equals(List.of("*")) ? null : types);
+        types.isEmpty() || types.equals(List.of("*")) ? null : types, handlersDir);
     return new OffloadConfig(engine, store, web, security, outbound(r));
   }
 

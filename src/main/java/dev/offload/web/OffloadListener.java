@@ -1,5 +1,6 @@
 package dev.offload.web;
 
+import dev.offload.engine.HandlerJars;
 import dev.offload.engine.HandlerRegistry;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.OwnedThreadFactory;
@@ -12,6 +13,8 @@ import dev.offload.web.metrics.OffloadMetrics;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import java.io.File;
+import java.nio.file.Path;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -48,10 +51,17 @@ public final class OffloadListener implements ServletContextListener {
     OffloadMetrics metrics = null;
     ScheduledExecutorService heartbeats = null;
     List<TaskHandler<?, ?>> builtIns = new ArrayList<>();
+    HandlerJars jars = null;
     try {
       builtIns.addAll(builtIns(config.outbound(), config.security().types()));
-      HandlerRegistry handlers = offered(
-          HandlerRegistry.discover(ctx.getClassLoader(), builtIns), config.security().types());
+      HandlerRegistry found = HandlerRegistry.discover(ctx.getClassLoader(), builtIns);
+      Path handlersDir = config.security().handlersDir();
+      if (handlersDir != null) {
+        jars = HandlerJars.load(handlersDir, tempDir(ctx), ctx.getClassLoader(), found.types(),
+            h -> exampleIsJson(h, json));
+      }
+      HandlerRegistry handlers = withJars(found, jars == null ? List.of() : jars.handlers(),
+          config.security().types());
       metrics = new OffloadMetrics(handlers.types());
       store = StoreFactory.create(config.store(), metrics);
       Optional<ExecutorService> managed = lookupManagedExecutor();
@@ -73,7 +83,7 @@ public final class OffloadListener implements ServletContextListener {
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
           new TaskJson(json), heartbeats, new Cors(security.corsOrigins()), tokens, waits,
-          metrics));
+          metrics, jars));
       if (security.auth() == OffloadConfig.AuthMode.NONE) {
         LOG.warning("offload.auth=none: authentication is off; every caller is one owner with "
             + "every right (submit, read and cancel every task). Use this only on a trusted "
@@ -86,6 +96,10 @@ public final class OffloadListener implements ServletContextListener {
         heartbeats.shutdownNow();
       }
       closeHandlers(builtIns);
+      if (jars != null) {
+        closeHandlers(jars.handlers());
+        jars.close();
+      }
       if (store != null) {
         store.close();
       }
@@ -95,6 +109,51 @@ public final class OffloadListener implements ServletContextListener {
       json.close();
       throw e;
     }
+  }
+
+  /**
+   * The types found in the WAR and those of the handler jars, of which only those {@code
+   * offload.types} lists (all when null); a jar's handler left out is closed at once, as it may
+   * own threads and nothing else will close it.
+   */
+  static HandlerRegistry withJars(HandlerRegistry found, List<TaskHandler<?, ?>> fromJars,
+      List<String> types) {
+    HandlerRegistry offered = offered(found.with(fromJars), types);
+    List<TaskHandler<?, ?>> leftOut = fromJars.stream()
+        .filter(h -> offered.find(h.type()).orElse(null) != h)
+        .toList();
+    // Someone put the jar there to offer its type: say why it is not, rather than leave them
+    // looking for it in GET /api/types.
+    for (TaskHandler<?, ?> h : leftOut) {
+      LOG.warning(() -> "Offload does not offer the task type " + h.type() + " ("
+          + h.getClass().getName() + ", from offload.handlers.dir): offload.types lists only "
+          + String.join(", ", types));
+    }
+    closeHandlers(leftOut);
+    return offered;
+  }
+
+  /**
+   * {@code GET /api/types} writes every handler's example as JSON: a jar whose example cannot be
+   * written is left out now, rather than failing the types list for every client later.
+   */
+  private static void exampleIsJson(TaskHandler<?, ?> h, JsonCodec json) {
+    try {
+      json.parse(json.toJson(h.example()));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("the example of " + h.getClass().getName()
+          + " cannot be written as JSON: " + JsonCodec.rootMessage(e, e.toString()), e);
+    }
+  }
+
+  /**
+   * The web application's own temp directory, which the container empties when it undeploys
+   * it; the JVM's when a container offers none.
+   */
+  private static Path tempDir(ServletContext ctx) {
+    Object dir = ctx.getAttribute(ServletContext.TEMPDIR);
+    return dir instanceof File f ? f.toPath()
+        : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   /** The handlers this instance offers: all found, or those {@code offload.types} lists. */
@@ -131,6 +190,12 @@ public final class OffloadListener implements ServletContextListener {
     // After the store: closing the pool removes its meters from the registry.
     offload.metrics().close();
     offload.json().close();
+    // Nothing runs or binds a jar's classes any more (JSON-B's models of them went with the
+    // codec): the jar files are closed, and their copies deleted, before the container lets go
+    // of this web application.
+    if (offload.handlerJars() != null) {
+      offload.handlerJars().close();
+    }
     deregisterJdbcDrivers(ctx.getClassLoader());
     LOG.info(() -> "Offload stopped at "
         + (ctx.getContextPath().isEmpty() ? "/" : ctx.getContextPath()));

@@ -46,8 +46,27 @@ final class SubmitReader {
 
   /** The submission in {@code req}, made by {@code owner}. */
   SubmitRequest read(HttpServletRequest req, String owner) throws IOException {
-    checkMediaType(req.getContentType());
     String key = idempotencyKey(req.getHeader("Idempotency-Key"));
+    JsonObject obj = readObject(req, FIELDS);
+    JsonValue input = obj.get("input");
+    return new SubmitRequest(
+        owner,
+        string(obj, "type"),
+        input == null ? null : json.toJson(input),
+        priority(string(obj, "priority")),
+        integer(obj, "timeoutSeconds"),
+        integer(obj, "maxAttempts"),
+        integer(obj, "delaySeconds"),
+        integer(obj, "resultTtlSeconds"),
+        key);
+  }
+
+  /**
+   * A JSON object body with no member but {@code fields}: media type (415), size (413), UTF-8
+   * and strict JSON (400), an object with known members only (400).
+   */
+  JsonObject readObject(HttpServletRequest req, List<String> fields) throws IOException {
+    checkMediaType(req.getContentType());
     String body = readBody(req);
     JsonValue parsed;
     try {
@@ -61,22 +80,29 @@ final class SubmitReader {
           .exception();
     }
     for (String field : obj.keySet()) {
-      if (!FIELDS.contains(field)) {
+      if (!fields.contains(field)) {
         throw Problem.badRequest("unknown field '" + field + "'; allowed fields: "
-            + String.join(", ", FIELDS)).exception();
+            + String.join(", ", fields)).exception();
       }
     }
-    JsonValue input = obj.get("input");
-    return new SubmitRequest(
-        owner,
-        string(obj, "type"),
-        input == null ? null : json.toJson(input),
-        priority(string(obj, "priority")),
-        integer(obj, "timeoutSeconds"),
-        integer(obj, "maxAttempts"),
-        integer(obj, "delaySeconds"),
-        integer(obj, "resultTtlSeconds"),
-        key);
+    return obj;
+  }
+
+  /** A string member, or null when absent or null; 422 for another kind of value. */
+  static String stringField(JsonObject obj, String field) {
+    return string(obj, field);
+  }
+
+  /** A boolean member, or {@code dflt} when absent or null; 422 for another kind of value. */
+  static boolean booleanField(JsonObject obj, String field, boolean dflt) {
+    JsonValue v = obj.get(field);
+    if (v == null || v == JsonValue.NULL) {
+      return dflt;
+    }
+    if (v == JsonValue.TRUE || v == JsonValue.FALSE) {
+      return v == JsonValue.TRUE;
+    }
+    throw Problem.unprocessable("'" + field + "' must be true or false").exception();
   }
 
   private static void checkMediaType(String contentType) {

@@ -34,6 +34,7 @@ public record TaskView(
     String expiresAt,
     String result,
     ErrorView error,
+    String retryOf,
     Links links) {
 
   public record ProgressView(int percent, String message) {}
@@ -75,6 +76,7 @@ public record TaskView(
         time(t.expiresAt()),
         full ? t.result() : null,
         t.error() == null ? null : new ErrorView(t.error().type(), t.error().message()),
+        t.retryOf() == null ? null : t.retryOf().toString(),
         new Links(self, self + "/events"));
   }
 

@@ -59,6 +59,7 @@ public final class TaskViewSerializer implements JsonbSerializer<TaskView> {
       string(g, "message", v.error().message());
       g.writeEnd();
     }
+    string(g, "retryOf", v.retryOf());
     g.writeStartObject("links");
     g.write("self", v.links().self());
     g.write("events", v.links().events());

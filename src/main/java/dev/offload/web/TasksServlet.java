@@ -2,6 +2,7 @@ package dev.offload.web;
 
 import dev.offload.engine.Submission;
 import dev.offload.engine.SubmitRequest;
+import dev.offload.engine.TaskEngine;
 import dev.offload.engine.TaskEvents;
 import dev.offload.engine.TaskNotFoundException;
 import dev.offload.task.Task;
@@ -33,7 +34,10 @@ public final class TasksServlet extends ApiServlet {
   /** A page with {@code view=full} holds items until their input and result pass this. */
   static final long FULL_PAGE_MAX_BYTES = 1L << 20;
   private static final Set<String> LIST_PARAMETERS =
-      Set.of("status", "type", "limit", "after", "owner", "view");
+      Set.of("status", "type", "limit", "after", "owner", "view", "idempotencyKey");
+  /** The most pending tasks one bulk cancel touches. */
+  static final int BULK_CANCEL_MAX = 100_000;
+  private static final List<String> BULK_CANCEL_FIELDS = List.of("type", "owner", "dryRun");
   private static final Set<String> GET_PARAMETERS = Set.of("wait");
 
   @JsonbPropertyOrder({"items", "next"})
@@ -54,11 +58,17 @@ public final class TasksServlet extends ApiServlet {
     if (parts.length == 0) {
       return "GET, HEAD, POST";
     }
+    if (parts.length == 1 && parts[0].equals("cancel")) {
+      return "POST";
+    }
     if (parts.length == 1) {
       return "GET, HEAD, DELETE";
     }
     if (parts.length == 2 && parts[1].equals("events")) {
       return "GET, HEAD";
+    }
+    if (parts.length == 2 && parts[1].equals("retry")) {
+      return "POST";
     }
     throw Problem.notFound("no API resource at " + req.getRequestURI()).exception();
   }
@@ -78,6 +88,8 @@ public final class TasksServlet extends ApiServlet {
       } else {
         submit(req, resp, caller);
       }
+    } else if (parts.length == 1 && parts[0].equals("cancel")) {
+      cancelPending(req, resp, caller);
     } else if (parts.length == 1) {
       UUID id = id(parts[0]);
       if (read) {
@@ -85,6 +97,8 @@ public final class TasksServlet extends ApiServlet {
       } else {
         cancel(req, resp, caller, id);
       }
+    } else if (parts[1].equals("retry")) {
+      retry(req, resp, caller, id(parts[0]));
     } else {
       events(req, resp, caller, id(parts[0]));
     }
@@ -162,7 +176,8 @@ public final class TasksServlet extends ApiServlet {
     }
     int limit = intParam("limit", q.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT);
     TaskPage page = offload.engine().list(
-        new TaskQuery(owner, status, q.get("type"), limit, q.get("after")),
+        new TaskQuery(owner, status, q.get("type"), limit, q.get("after"),
+            q.get("idempotencyKey")),
         caller.readAccess());
     List<TaskView> items = new ArrayList<>(page.items().size());
     long bytes = 0;
@@ -203,6 +218,34 @@ public final class TasksServlet extends ApiServlet {
     strictQuery(req, Set.of());
     writeTask(req, resp, offload.engine().cancel(id, caller.cancelAccess()), 200);
   }
+
+  /** A failed or canceled task submitted again as a new task of its owner, linked to it. */
+  private void retry(HttpServletRequest req, HttpServletResponse resp, Caller caller, UUID id)
+      throws IOException {
+    if (!caller.canSubmit()) {
+      throw forbidden("retrying tasks needs the role offload-user or offload-admin");
+    }
+    strictQuery(req, Set.of());
+    Submission s = offload.engine().retry(id, caller.cancelAccess());
+    writeTask(req, resp, s.task(), s.task().isTerminal() ? 200 : 202);
+  }
+
+  /** Every pending task of a type and owner canceled at once: an admin's action. */
+  private void cancelPending(HttpServletRequest req, HttpServletResponse resp, Caller caller)
+      throws IOException {
+    if (!caller.canCancelAny()) {
+      throw forbidden("canceling tasks in bulk needs the role offload-admin");
+    }
+    strictQuery(req, Set.of());
+    jakarta.json.JsonObject body = reader.readObject(req, BULK_CANCEL_FIELDS);
+    TaskEngine.BulkCancel done = offload.engine().cancelPending(
+        SubmitReader.stringField(body, "owner"), SubmitReader.stringField(body, "type"),
+        SubmitReader.booleanField(body, "dryRun", false), BULK_CANCEL_MAX);
+    writeJson(req, resp, 200, new BulkCancelView(done.matched(), done.canceled()));
+  }
+
+  @JsonbPropertyOrder({"matched", "canceled"})
+  public record BulkCancelView(long matched, long canceled) {}
 
   private void events(HttpServletRequest req, HttpServletResponse resp, Caller caller, UUID id)
       throws IOException {

@@ -14,6 +14,7 @@ public final class BenchChild {
       case "http" -> HttpSubmitBenchmark.run(HttpSubmitBenchmark.Settings.benchmark());
       case "waiting" -> WaitingClientsBenchmark.run(WaitingClientsBenchmark.Settings.benchmark());
       case "durable" -> DurableStoreBenchmark.run(DurableStoreBenchmark.Settings.benchmark());
+      case "fairness" -> FairnessBenchmark.all(FairnessBenchmark.Settings.benchmark());
       case "memory" -> {
         Map<String, Double> small = new java.util.LinkedHashMap<>(
             RetainedMemoryBenchmark.run(1_000_000));

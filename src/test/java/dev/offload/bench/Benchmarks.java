@@ -16,7 +16,7 @@ final class Benchmarks {
   private Benchmarks() {}
 
   static List<Bench> all(Path basedir) {
-    return List.of(http(), engine(), waiting(), memory(), durable());
+    return List.of(http(), engine(), waiting(), memory(), durable(), fairness());
   }
 
   static Bench http() {
@@ -153,6 +153,32 @@ final class Benchmarks {
                 "large inputs: every full page (view=full, 1 MiB each)", MS)),
         null,
         run -> ChildJvm.run("memory", List.of("-Xms4g", "-Xmx4g", "-XX:+UseG1GC"), 15));
+  }
+
+  static Bench fairness() {
+    FairnessBenchmark.Settings s = FairnessBenchmark.Settings.benchmark();
+    List<Metric> metrics = new java.util.ArrayList<>();
+    for (String store : new String[] {"memory"}) {
+      for (String mode : new String[] {"fair", "fifo"}) {
+        String who = store + ", " + (mode.equals("fair") ? "fair dispatch" : "without (FIFO)");
+        metrics.add(new Metric(store + "_" + mode + "_b_wait_p50_ms", who + ": B's wait p50", MS));
+        metrics.add(new Metric(store + "_" + mode + "_b_wait_p99_ms", who + ": B's wait p99", MS));
+        metrics.add(new Metric(store + "_" + mode + "_b_samples", who + ": B's tasks", INT));
+      }
+      metrics.add(new Metric(store + "_p99_ratio_fifo_to_fair",
+          store + ": ratio of B's p99 wait, FIFO / fair", RATIO));
+    }
+    return new Bench("fairness", "6. Fair share: one owner floods, another waits",
+        String.format(java.util.Locale.ROOT, "Owner A submits %,d tasks of %d ms each at once; "
+            + "owner B then submits one task every %,d ms until A's flood has drained; B's wait "
+            + "is its task's start minus its submission. %d workers, the engine driven "
+            + "directly, a fresh store per measurement: with fair dispatch "
+            + "(`offload.dispatch.fair=true`) and without it (priority, due time, arrival), in "
+            + "the same run. Goal: B's p99 wait within a few task durations, whatever A queued; "
+            + "`FairnessBenchmark`.", s.flood(), s.taskMillis(), s.intervalMillis(),
+            s.workers()),
+        metrics, null,
+        run -> ChildJvm.run("fairness", List.of("-Xmx1g"), 15));
   }
 
   static Bench durable() {

@@ -31,6 +31,23 @@ final class Distributions {
     return path;
   }
 
+  /**
+   * The handler SPI's jar ({@code offload-<version>-api.jar}) that {@code mvn package} built
+   * next to the WAR: what a handler project compiles against.
+   */
+  static Path apiJar() {
+    String jar = System.getProperty("offload.api.jar");
+    if (jar == null) {
+      throw new IllegalStateException("system property offload.api.jar is not set: run the "
+          + "container tests through `mvn verify`");
+    }
+    Path path = Path.of(jar).toAbsolutePath();
+    if (!Files.isRegularFile(path)) {
+      throw new IllegalStateException("the built api jar " + path + " does not exist");
+    }
+    return path;
+  }
+
   static Path jettyHome() {
     return unpacked("jetty-home-12.");
   }
@@ -103,7 +120,8 @@ final class Distributions {
     return war().getParent();
   }
 
-  private static Path projectDir() {
+  /** The project's own directory (where pom.xml, jetty-base/ and examples/ are). */
+  static Path projectDir() {
     return targetDir().getParent();
   }
 }

@@ -36,6 +36,13 @@ import org.junit.jupiter.api.TestMethodOrder;
  * The one scenario every real container must pass with the WAR that {@code mvn package} built,
  * deployed unchanged at {@value #CTX}. Each container class says how to start it and how its
  * configuration is given; the assertions are the same for all.
+ *
+ * <p>The scenario runs as alice, one of the {@link DemoUser}s, with BASIC credentials. Jetty and
+ * Tomcat run Offload with its default {@code offload.auth=container}: their own login against
+ * their own realm (jetty-base/etc/offload-realm.properties; conf/tomcat-users.xml). Payara Micro
+ * runs it open ({@code offload.auth=none}, see {@link PayaraMicro}), where the credentials are
+ * ignored. A container class that runs Offload with its realm also implements {@link
+ * ContainerLoginContract}: the same authentication checks for each.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -50,6 +57,9 @@ abstract class OffloadInContainerContract {
           + "|SEVERE", Pattern.CASE_INSENSITIVE);
 
   private ContainerProcess container;
+  /** Offload in the scenario's container, without credentials. */
+  private Http anonymous;
+  /** The scenario's caller: alice, an offload-user. */
   private Http http;
 
   /**
@@ -85,18 +95,27 @@ abstract class OffloadInContainerContract {
   @BeforeAll
   void startContainer() {
     container = launch("scenario", scenarioSettings());
-    http = new Http(container.uri(CTX));
+    anonymous = new Http(container.uri(CTX));
+    http = DemoUser.ALICE.on(anonymous);
     container.awaitOk(http, "/api/health", START);
   }
 
-  /** The scenario's container, for the checks a container class adds of its own. */
-  ContainerProcess container() {
+  /**
+   * The scenario's container, for the checks a container class adds of its own (public: {@link
+   * ContainerLoginContract} asks for it).
+   */
+  public ContainerProcess container() {
     return container;
   }
 
-  /** A client of Offload in the scenario's container, at {@value #CTX}. */
+  /** A client of Offload in the scenario's container, at {@value #CTX}, as alice. */
   Http http() {
     return http;
+  }
+
+  /** The same client without credentials; {@link DemoUser#on} makes it anyone's. */
+  public Http anonymous() {
+    return anonymous;
   }
 
   @AfterAll
@@ -173,7 +192,7 @@ abstract class OffloadInContainerContract {
   @Order(6)
   void eventsStreamUntilTheFinalEvent() throws Exception {
     String id = submit("{\"type\":\"sleep\",\"input\":{\"millis\":1000}}");
-    HttpRequest request = HttpRequest.newBuilder(http.url("/api/tasks/" + id + "/events"))
+    HttpRequest request = http.request("/api/tasks/" + id + "/events")
         .header("Accept", "text/event-stream")
         .timeout(Duration.ofSeconds(60))
         .GET()
@@ -285,7 +304,7 @@ abstract class OffloadInContainerContract {
       assertThat(scenarioSettings()).as("the scenario's settings").containsAllEntriesOf(settings);
     }
     try (ContainerProcess c = stopsTheScenarioContainer() ? container : launch("stop", settings)) {
-      Http h = new Http(c.uri(CTX));
+      Http h = DemoUser.ALICE.on(new Http(c.uri(CTX)));
       c.awaitOk(h, "/api/health", START);
       String long1 = submit(h, "{\"type\":\"sleep\",\"input\":{\"millis\":60000}}");
       String long2 = submit(h, "{\"type\":\"sleep\",\"input\":{\"millis\":60000}}");

@@ -41,7 +41,7 @@ final class ParkedLongPolls {
     }
     List<CompletableFuture<HttpResponse<String>>> parked = new ArrayList<>();
     for (String id : ids) {
-      HttpRequest longPoll = HttpRequest.newBuilder(http.url("/api/tasks/" + id + "?wait=55"))
+      HttpRequest longPoll = http.request("/api/tasks/" + id + "?wait=55")
           .timeout(Duration.ofSeconds(90))
           .GET()
           .build();

@@ -44,7 +44,8 @@ class TomcatRedeployIT {
         .systemProperty("offload.shutdown.grace.seconds", Integer.toString(GRACE_SECONDS))
         .systemProperty("offload.workers", "2");
     try (ContainerProcess c = tomcat.start()) {
-      Http http = new Http(c.uri(CTX));
+      // Authenticated as alice through the base's realm, which outlives every redeploy.
+      Http http = DemoUser.ALICE.on(new Http(c.uri(CTX)));
       Http root = new Http(c.uri(""));
       // Tomcat alone, no web application: any answer at / means it is up.
       await(name + " up").atMost(DEPLOY).ignoreExceptions()

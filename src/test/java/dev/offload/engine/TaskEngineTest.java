@@ -254,6 +254,37 @@ class TaskEngineTest {
         "refused nope INVALID", "canceled echo", "ended gate -> success");
   }
 
+  @Test
+  void aHandlerRunsWithItsOwnClassLoaderAsTheContextLoader() throws Exception {
+    ClassLoader own = new java.net.URLClassLoader(new java.net.URL[0],
+        getClass().getClassLoader());
+    AtomicInteger sawOwn = new AtomicInteger();
+    TaskHandler<TestHandlers.Key, String> probe = new TestHandlers.KeyHandler("probe") {
+      @Override
+      public String run(TestHandlers.Key input, TaskContext context) {
+        sawOwn.set(Thread.currentThread().getContextClassLoader() == getClass().getClassLoader()
+            ? 1 : -1);
+        return "ok";
+      }
+    };
+    store = new MemoryTaskStore(10, 10);
+    TaskEngine e = TaskEngine.builder(config(1, 10), store,
+        new HandlerRegistry(List.of(probe))).clock(clock).build();
+    // The workers inherit another context loader than the handler's, as in a container.
+    ClassLoader testLoader = Thread.currentThread().getContextClassLoader();
+    Thread.currentThread().setContextClassLoader(own);
+    try {
+      e.start();
+    } finally {
+      Thread.currentThread().setContextClassLoader(testLoader);
+    }
+    engines.add(e);
+
+    awaitStatus(e, e.submit(req("probe", "x")).task().id(), TaskStatus.SUCCESS);
+
+    assertThat(sawOwn.get()).isEqualTo(1);
+  }
+
   private static SubmitRequest req(String type, String key) {
     return new SubmitRequest(type, "{\"key\":\"" + key + "\"}", null, null, null, null, null,
         null);

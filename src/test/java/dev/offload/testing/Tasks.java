@@ -23,7 +23,7 @@ public final class Tasks {
       String input, Task.Limits limits, Instant created, Instant due, String key,
       String fingerprint) {
     return Task.pending(new Task.Spec(id, type, owner, priority, input, null,
-        Utf8.length(input), limits, created.toEpochMilli(), key, fingerprint), due);
+        Utf8.length(input), limits, created.toEpochMilli(), key, fingerprint, null), due);
   }
 
   /**

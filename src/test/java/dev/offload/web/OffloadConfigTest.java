@@ -105,6 +105,29 @@ class OffloadConfigTest {
   }
 
   @Test
+  void theHandlersFolderIsOptionalAbsoluteAndMustExist(@TempDir Path dir) throws Exception {
+    assertThat(load(Map.of(), Map.of(), Map.of()).security().handlersDir()).isNull();
+
+    Path handlers = Files.createDirectory(dir.resolve("handlers"));
+    assertThat(load(Map.of(), Map.of("OFFLOAD_HANDLERS_DIR", handlers.toString()), Map.of())
+        .security().handlersDir()).isEqualTo(handlers.toAbsolutePath());
+    // A relative one is taken from the directory the server started in, and logged absolute.
+    Path relative = Path.of("").toAbsolutePath().relativize(handlers.toAbsolutePath());
+    assertThat(load(Map.of("offload.handlers.dir", relative.toString()), Map.of(), Map.of())
+        .security().handlersDir()).isEqualTo(handlers.toAbsolutePath());
+
+    assertThatThrownBy(() -> load(Map.of(), Map.of(),
+            Map.of("offload.handlers.dir", dir.resolve("hanlders").toString())))
+        .isInstanceOf(OffloadConfig.InvalidConfigException.class)
+        .hasMessageContaining("offload.handlers.dir")
+        .hasMessageContaining("hanlders' is not a directory");
+    Path file = Files.writeString(dir.resolve("handler.jar"), "a jar, not a folder");
+    assertThatThrownBy(() -> load(Map.of(), Map.of(),
+            Map.of("offload.handlers.dir", file.toString())))
+        .hasMessageContaining("offload.handlers.dir");
+  }
+
+  @Test
   void smtpSettingsWithThePasswordFromAFile(@TempDir Path dir) throws Exception {
     Path secret = dir.resolve("smtp-password");
     Files.writeString(secret, "s3cret word\n");

@@ -272,6 +272,9 @@ public final class PostgresTaskStore implements TaskStore {
     if (q.type() != null) {
       sql.append(" AND type = ?");
     }
+    if (q.idempotencyKey() != null) {
+      sql.append(" AND idempotency_key = ?");
+    }
     if (before != null) {
       sql.append(" AND seq < ?");
     }
@@ -287,6 +290,9 @@ public final class PostgresTaskStore implements TaskStore {
         }
         if (q.type() != null) {
           ps.setString(i++, q.type());
+        }
+        if (q.idempotencyKey() != null) {
+          ps.setString(i++, q.idempotencyKey());
         }
         if (before != null) {
           ps.setLong(i++, before);

@@ -27,7 +27,7 @@ final class TaskRows {
   static final String COLUMNS = "id, type, owner, priority, input, input_view, input_bytes, "
       + "max_attempts, timeout_seconds, result_ttl_seconds, status, attempts, progress_percent, "
       + "progress_message, created_at, started_at, finished_at, next_attempt_at, expires_at, "
-      + "result, error_type, error_message, idempotency_key, fingerprint";
+      + "result, error_type, error_message, idempotency_key, fingerprint, retry_of";
 
   /** {@link #COLUMNS}, each qualified with a table alias. */
   static String columns(String alias) {
@@ -77,10 +77,11 @@ final class TaskRows {
     String errorMessage = rs.getString(i++);
     TaskError error = errorType == null ? null : new TaskError(errorType, errorMessage);
     String idempotencyKey = rs.getString(i++);
-    String fingerprint = rs.getString(i);
+    String fingerprint = rs.getString(i++);
+    UUID retryOf = rs.getObject(i, UUID.class);
     return new Task(
         new Task.Spec(id, type, owner, priority, input, inputView, inputBytes, limits,
-            Task.millis(createdAt), idempotencyKey, fingerprint),
+            Task.millis(createdAt), idempotencyKey, fingerprint, retryOf),
         new Task.State(status, attempts, progress, Task.millis(startedAt),
             Task.millis(finishedAt), Task.millis(nextAttemptAt), result, error));
   }
@@ -108,7 +109,8 @@ final class TaskRows {
     ps.setString(i++, t.result());
     i = bindError(ps, i, t.error());
     ps.setString(i++, t.idempotencyKey());
-    ps.setString(i, t.fingerprint());
+    ps.setString(i++, t.fingerprint());
+    ps.setObject(i, t.retryOf());
   }
 
   static void bindUpdateState(PreparedStatement ps, Task t) throws SQLException {

@@ -42,7 +42,7 @@ class OffloadMetricsTest {
 
   private static Task pending(String type, int maxAttempts) {
     Task.Spec spec = new Task.Spec(UUID.randomUUID(), type, "alice", Priority.NORMAL, "{}",
-        null, 2, new Task.Limits(maxAttempts, 60, 60), T0.toEpochMilli(), null, "f");
+        null, 2, new Task.Limits(maxAttempts, 60, 60), T0.toEpochMilli(), null, "f", null);
     return Task.pending(spec, T0);
   }
 
