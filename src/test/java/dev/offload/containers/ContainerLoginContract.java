@@ -91,6 +91,32 @@ interface ContainerLoginContract {
         .contains("status", "store", "workers", "queue");
   }
 
+  /**
+   * Liveness and readiness answer anyone; the metrics answer the realm's scraper (and an
+   * admin), not a user, and challenge the anonymous: Micrometer's registry running inside the
+   * container, reached through its own login.
+   */
+  @Test
+  @Order(18)
+  default void probesAreOpenAndTheMetricsAreTheScrapersAndTheAdmins() {
+    for (String probe : List.of("/api/health/live", "/api/health/ready")) {
+      Http.Response r = anonymous().get(probe);
+      assertThat(r.status()).as(probe).isEqualTo(200);
+      assertThat(r.json()).as(probe).isEqualTo(object("{\"status\":\"up\"}"));
+    }
+    for (DemoUser reader : List.of(DemoUser.PROMETHEUS, DemoUser.ADAM)) {
+      Http.Response scrape = as(reader).get("/metrics");
+      assertThat(scrape.status()).as(reader.username()).isEqualTo(200);
+      assertThat(scrape.header("Content-Type")).startsWith("text/plain; version=0.0.4");
+      assertThat(scrape.body()).contains("# TYPE offload_tasks_submitted_total counter",
+          "jvm_memory_used_bytes");
+    }
+    assertThat(as(DemoUser.ALICE).get("/metrics").status()).as("alice").isEqualTo(403);
+    Http.Response nobody = anonymous().get("/metrics");
+    assertThat(nobody.status()).isEqualTo(401);
+    assertThat(nobody.body()).doesNotContain("offload_");
+  }
+
   @Test
   @Order(13)
   default void meNamesThePrincipalAndItsRoles() {
