@@ -5,7 +5,7 @@
 import { api, ApiError, showProblem, taskUrl } from './api.js';
 import { $, el, setBadge, setProgress, setText, setTime } from './dom.js';
 import {
-  TERMINAL, durationOf, formatDuration, prettyJson, progressOf, safeStatus, shortId,
+  TERMINAL, durationOf, formatDuration, isRetrying, prettyJson, progressOf, safeStatus, shortId,
 } from './format.js';
 import * as tasks from './tasks.js';
 
@@ -63,6 +63,7 @@ export async function load(id) {
     if (state.selected !== id) return;
     if (err instanceof ApiError && err.status === 404) {
       state.gone = true;
+      if (!tasks.task(id)) setText($('d-status'), 'not found'); // never seen: nothing to show
       showProblem($('d-message'), err, 'This task is no longer retained');
     }
   }
@@ -105,10 +106,12 @@ export function close() {
   state.returnFocus = null;
 }
 
-/** The duration of a running task moves every second. */
+/** The duration of a running task and the countdown of a pending one move every second. */
 export function tickClock(now) {
   const task = state.selected && tasks.task(state.selected);
-  if (task) setText($('d-duration'), formatDuration(durationOf(task, now)));
+  if (!task) return;
+  setText($('d-duration'), formatDuration(durationOf(task, now)));
+  setText($('d-progress-msg'), progressOf(task, now).message);
 }
 
 function clear(id) {
@@ -123,6 +126,14 @@ function clear(id) {
   setText(badge, 'loading…');
   setText($('d-type'), '');
   setText($('d-owner'), '');
+  // Nothing of the task shown before may stay beside this one's id.
+  setProgress($('d-progress'), { status: null });
+  setText($('d-progress-msg'), '');
+  setText($('d-progress-pct'), '');
+  for (const fact of ['d-priority', 'd-attempts', 'd-timeout', 'd-duration']) setText($(fact), '');
+  for (const fact of ['d-created', 'd-started', 'd-finished', 'd-next', 'd-expires']) {
+    setTime($(fact), null);
+  }
   const cancel = $('d-cancel');
   if (cancel) cancel.hidden = true;
   $('d-error-section').hidden = true;
@@ -136,7 +147,8 @@ function render(task) {
   panel.dataset.status = safeStatus(task.status);
   setText($('d-short'), shortId(task.id));
   setText($('d-id'), task.id);
-  setBadge($('d-status'), task.status);
+  panel.dataset.retrying = String(isRetrying(task));
+  setBadge($('d-status'), task);
   setText($('d-type'), task.type);
   setText($('d-owner'), task.owner);
   setProgress($('d-progress'), task);
@@ -145,16 +157,13 @@ function render(task) {
   setText($('d-progress-pct'), `${percent}%`);
   $('d-raw').href = taskUrl(task.id);
 
-  const cancel = $('d-cancel');
-  if (cancel) {
-    const cancellable = (task.status === 'pending' || task.status === 'running')
-      && state.canCancel(task);
-    if (!cancellable && cancel === document.activeElement) $('detail-heading').focus();
-    cancel.hidden = !cancellable;
-  }
+  offer($('d-cancel'), (task.status === 'pending' || task.status === 'running')
+    && state.canCancel(task));
 
   const error = task.error;
   $('d-error-section').hidden = !error;
+  // A task waiting to retry shows why its last attempt failed.
+  setText($('d-error-heading'), isRetrying(task) ? `Last error (attempt ${task.attempts})` : 'Error');
   setText($('d-error-type'), error ? error.type : '');
   setText($('d-error-message'), error ? error.message : '');
 
@@ -178,6 +187,13 @@ function render(task) {
   setTime($('d-next'), task.nextAttemptAt);
   setTime($('d-expires'), task.expiresAt);
   setText($('d-duration'), formatDuration(durationOf(task, Date.now())));
+}
+
+/** Shows an action button or hides it (moving the focus off it first). */
+function offer(button, shown) {
+  if (!button) return;
+  if (!shown && button === document.activeElement) $('detail-heading').focus();
+  button.hidden = !shown;
 }
 
 /** The list or a stream said the task ended; its result comes with one more full read. */
