@@ -1,6 +1,7 @@
 // The detail panel of one task. Its state comes from the task store (the freshest view from
 // the list, a stream or a GET); its input and result from a full view, which it reads with
 // GET api/tasks/{id} when it opens, and again once the task ends if the result is not in yet.
+// Its actions: Cancel (pending or running), Retry (failed or canceled: a new task opens).
 
 import { api, ApiError, showProblem, taskUrl } from './api.js';
 import { $, el, setBadge, setProgress, setText, setTime } from './dom.js';
@@ -15,26 +16,41 @@ const state = {
   returnFocus: null,
   loadingFinal: null, // id whose final full view is being read
   canCancel: () => false,
+  canRetry: () => false,
   onSelect: () => {},
+  onRetried: () => {},
   focusTarget: () => null,
 };
 
 /**
  * @param {object} options cancels: whether the caller may cancel at all (if not, the Cancel
  *     button is removed from the page); canCancel(task): whether to offer it for this task;
- *     onSelect(id or null): the panel opened, changed, closed or learned its task's state;
- *     focusTarget(id): where the focus goes when the panel closes.
+ *     retries, canRetry(task): the same for Retry; onRetried(task): a retry was accepted (the
+ *     panel shows the new task); onSelect(id or null): the panel opened, changed, closed or
+ *     learned its task's state; focusTarget(id): where the focus goes when the panel closes.
  */
-export function init({ canCancel, cancels, onSelect, focusTarget }) {
+export function init({ canCancel, cancels, canRetry, retries, onRetried, onSelect, focusTarget }) {
   state.canCancel = canCancel;
+  state.canRetry = canRetry;
+  state.onRetried = onRetried;
   state.onSelect = onSelect;
   state.focusTarget = focusTarget;
   $('d-close').addEventListener('click', close);
+  // A read-only caller gets no Cancel or Retry button at all, not a disabled one.
   if (cancels) {
     $('d-cancel').addEventListener('click', cancelSelected);
   } else {
-    $('d-cancel').remove(); // a read-only caller gets no cancel button at all
+    $('d-cancel').remove();
   }
+  if (retries) {
+    $('d-retry').addEventListener('click', retrySelected);
+  } else {
+    $('d-retry').remove();
+  }
+  $('d-retry-of').addEventListener('click', () => {
+    const original = $('d-retry-of').dataset.id;
+    if (original) open(original, true);
+  });
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && state.selected) {
       event.preventDefault();
@@ -120,6 +136,7 @@ function clear(id) {
   delete panel.dataset.status;
   setText($('d-short'), shortId(id));
   setText($('d-id'), id);
+  setRetryOf(null);
   const badge = $('d-status');
   badge.className = 'badge';
   delete badge.dataset.status;
@@ -134,8 +151,9 @@ function clear(id) {
   for (const fact of ['d-created', 'd-started', 'd-finished', 'd-next', 'd-expires']) {
     setTime($(fact), null);
   }
-  const cancel = $('d-cancel');
-  if (cancel) cancel.hidden = true;
+  for (const button of [$('d-cancel'), $('d-retry')]) {
+    if (button) button.hidden = true;
+  }
   $('d-error-section').hidden = true;
   $('d-result-section').hidden = true;
   setText($('d-input'), '');
@@ -159,6 +177,8 @@ function render(task) {
 
   offer($('d-cancel'), (task.status === 'pending' || task.status === 'running')
     && state.canCancel(task));
+  offer($('d-retry'), (task.status === 'failed' || task.status === 'canceled')
+    && state.canRetry(task));
 
   const error = task.error;
   $('d-error-section').hidden = !error;
@@ -187,6 +207,7 @@ function render(task) {
   setTime($('d-next'), task.nextAttemptAt);
   setTime($('d-expires'), task.expiresAt);
   setText($('d-duration'), formatDuration(durationOf(task, Date.now())));
+  setRetryOf(typeof task.retryOf === 'string' ? task.retryOf : null);
 }
 
 /** Shows an action button or hides it (moving the focus off it first). */
@@ -194,6 +215,41 @@ function offer(button, shown) {
   if (!button) return;
   if (!shown && button === document.activeElement) $('detail-heading').focus();
   button.hidden = !shown;
+}
+
+/** The task this one retries, as a button that opens it. */
+function setRetryOf(original) {
+  $('d-retry-of-term').hidden = !original;
+  $('d-retry-of-cell').hidden = !original;
+  const button = $('d-retry-of');
+  button.dataset.id = original || '';
+  setText(button, original ? shortId(original) : '');
+  button.title = original || '';
+  button.setAttribute('aria-label', original ? `Show task ${shortId(original)}, which this one retries` : '');
+}
+
+/** A failed or canceled task submitted again: the new task opens, linked to this one. */
+async function retrySelected() {
+  const id = state.selected;
+  if (!id) return;
+  const button = $('d-retry');
+  const message = $('d-message');
+  button.disabled = true;
+  message.replaceChildren();
+  try {
+    const task = await api(taskUrl(id) + '/retry', { method: 'POST' });
+    tasks.remember(task);
+    if (state.selected === id && task && typeof task.id === 'string') {
+      open(task.id, true);
+      $('d-message').replaceChildren(el('p', 'note', `Submitted again as a new task, a retry of ${shortId(id)}.`));
+    }
+    state.onRetried(task);
+  } catch (err) {
+    if (state.selected === id) showProblem(message, err, 'Cannot retry');
+    if (err instanceof ApiError && err.status === 409) await load(id);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 /** The list or a stream said the task ended; its result comes with one more full read. */

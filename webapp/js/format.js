@@ -75,6 +75,27 @@ export function formatCountdown(ms) {
   return `${Math.floor(h / 24)}d ${h % 24}h`;
 }
 
+/** A run time given in seconds (the figures of api/stats); null is unknown. */
+export function formatSeconds(seconds) {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—';
+  if (seconds < 0.001) return '<1 ms';
+  return formatDuration(seconds * 1000);
+}
+
+/** A ratio in [0, 1] as a percentage with one decimal; null is unknown. */
+export function formatRate(rate) {
+  if (rate === null || rate === undefined || !Number.isFinite(rate)) return '—';
+  return `${(rate * 100).toFixed(1)} %`;
+}
+
+/** Hours and minutes of a moment, for the minutes of a chart. */
+export function formatMinute(iso) {
+  const ms = parseTime(iso);
+  if (ms === null) return '—';
+  const d = new Date(ms);
+  return `${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
 export function formatAge(ms) {
   return ms !== null && ms < 1000 ? '<1 s' : formatDuration(ms);
 }
