@@ -1,13 +1,15 @@
 // The detail panel of one task. Its state comes from the task store (the freshest view from
 // the list, a stream or a GET); its input and result from a full view, which it reads with
 // GET api/tasks/{id} when it opens, and again once the task ends if the result is not in yet.
-// Its actions: Cancel (pending or running), Retry (failed or canceled: a new task opens).
+// Its actions: Cancel (pending or running), Retry (failed or canceled: a new task opens), Copy
+// link (the page's address with the task open, see route.js).
 
 import { api, ApiError, showProblem, taskUrl } from './api.js';
 import { $, el, setBadge, setProgress, setText, setTime } from './dom.js';
 import {
   TERMINAL, durationOf, formatDuration, isRetrying, prettyJson, progressOf, safeStatus, shortId,
 } from './format.js';
+import { linkTo } from './route.js';
 import * as tasks from './tasks.js';
 
 const state = {
@@ -47,6 +49,7 @@ export function init({ canCancel, cancels, canRetry, retries, onRetried, onSelec
   } else {
     $('d-retry').remove();
   }
+  $('d-copy').addEventListener('click', copyLink);
   $('d-retry-of').addEventListener('click', () => {
     const original = $('d-retry-of').dataset.id;
     if (original) open(original, true);
@@ -136,6 +139,7 @@ function clear(id) {
   delete panel.dataset.status;
   setText($('d-short'), shortId(id));
   setText($('d-id'), id);
+  showLink(id);
   setRetryOf(null);
   const badge = $('d-status');
   badge.className = 'badge';
@@ -165,6 +169,7 @@ function render(task) {
   panel.dataset.status = safeStatus(task.status);
   setText($('d-short'), shortId(task.id));
   setText($('d-id'), task.id);
+  showLink(task.id);
   panel.dataset.retrying = String(isRetrying(task));
   setBadge($('d-status'), task);
   setText($('d-type'), task.type);
@@ -217,6 +222,15 @@ function offer(button, shown) {
   button.hidden = !shown;
 }
 
+function showLink(id) {
+  const link = $('d-link');
+  const href = linkTo(id);
+  if (link.href !== href) {
+    link.href = href;
+    setText(link, href);
+  }
+}
+
 /** The task this one retries, as a button that opens it. */
 function setRetryOf(original) {
   $('d-retry-of-term').hidden = !original;
@@ -226,6 +240,26 @@ function setRetryOf(original) {
   setText(button, original ? shortId(original) : '');
   button.title = original || '';
   button.setAttribute('aria-label', original ? `Show task ${shortId(original)}, which this one retries` : '');
+}
+
+async function copyLink() {
+  const id = state.selected;
+  if (!id) return;
+  const message = $('d-message');
+  const href = linkTo(id);
+  try {
+    await navigator.clipboard.writeText(href);
+    if (state.selected === id) message.replaceChildren(el('p', 'note', 'Link copied.'));
+  } catch {
+    // No clipboard (an insecure origin, a denied permission): select the link for Ctrl+C.
+    if (state.selected !== id) return;
+    const range = document.createRange();
+    range.selectNodeContents($('d-link'));
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    message.replaceChildren(el('p', 'note', 'The link is selected below: copy it with Ctrl+C.'));
+  }
 }
 
 /** A failed or canceled task submitted again: the new task opens, linked to this one. */

@@ -3,7 +3,9 @@
 //
 //   session.js  who is signed in (api/me): the header, or why there is nothing to show
 //   table.js    the task list: summaries, filters, paging, an Owner column for viewers/admins
-//   detail.js   one task in full: input, result, error, Cancel and Retry where the caller may
+//   detail.js   one task in full: input, result, error, Cancel and Retry where the caller may,
+//               its link; route.js keeps the open task in the address (#task=<id>)
+//   search.js   find a task by id or idempotency key
 //   form.js     the submit form, for callers who may submit
 //   ops.js      the operator's panel (viewers, admins): charts.js draws its SVG charts;
 //               bulk.js an admin's "Cancel all pending…"
@@ -19,6 +21,8 @@ import * as form from './form.js';
 import * as health from './health.js';
 import * as live from './live.js';
 import * as ops from './ops.js';
+import * as route from './route.js';
+import * as search from './search.js';
 import * as session from './session.js';
 import * as streams from './streams.js';
 import * as table from './table.js';
@@ -39,6 +43,15 @@ async function loadTypes(withForm, withBulk) {
   table.setTypes(types);
   if (withForm) form.setTypes(types);
   if (withBulk) bulk.setTypes(types);
+}
+
+/** The address names a task (a link, Back, Forward): show it, or close the panel. */
+function followAddress(id, moveFocus) {
+  if (id && id !== detail.selected()) {
+    detail.open(id, moveFocus);
+  } else if (!id && detail.selected()) {
+    detail.close();
+  }
 }
 
 async function start() {
@@ -62,11 +75,13 @@ async function start() {
       ops.refresh(true);
     },
     onSelect: (id) => {
+      route.follow(id);
       table.select(id);
       live.syncStreams();
     },
     focusTarget: table.rowButton,
   });
+  search.init({ onOpen: (id) => detail.open(id, true) });
   const withBulk = me.operator && me.admin;
   if (me.operator) {
     ops.init();
@@ -105,6 +120,8 @@ async function start() {
   $('app').hidden = false;
   live.updateLiveMode();
   loadTypes(me.canSubmit, withBulk);
+  route.onChange((id) => followAddress(id, false));
+  followAddress(route.taskInUrl(), true); // opened with #task=<id>: that task, once signed in
   live.tick();
 }
 

@@ -109,6 +109,11 @@ function problem(kind, title, text, err) {
     // Opening the page again makes the browser ask for credentials (offload.auth=container).
     const again = el('a', 'button', 'Sign in');
     again.href = './';
+    // A reload keeps the address's #task=…, so the task opens once signed in.
+    again.addEventListener('click', (event) => {
+      event.preventDefault();
+      location.reload();
+    });
     const line = el('p');
     line.append(again);
     parts.push(line);

@@ -149,6 +149,7 @@ class StatusPageOperatorIT extends BrowserTestBase {
     assertThat(page.findAll("ops")).as("operator panel for a user").isEmpty();
     assertThat(page.findAll("bulk-form")).isEmpty();
     assertThat(page.requests("/api/stats")).isZero();
+    assertThat(page.find("search-form").isDisplayed()).isTrue();
     screenshot("operator-user");
     assertNoConsoleErrors();
   }
@@ -182,12 +183,15 @@ class StatusPageOperatorIT extends BrowserTestBase {
     page.waiting().until(d -> link.isDisplayed());
     assertThat(link.getText()).isEqualTo(failed.substring(0, 8));
     assertThat(page.find("detail-message").getText()).contains("retry of " + failed.substring(0, 8));
+    assertThat((String) page.script("return location.hash;")).isEqualTo("#task=" + retry);
     page.waitForRowStatus(retry, "failed"); // failTimes 1 fails the first attempt of every task
     screenshot("operator-retry");
 
-    // The link goes back to the original.
+    // The link goes back to the original; so does the browser's Back from there.
     link.click();
     page.waitForDetail(failed);
+    driver.navigate().back();
+    page.waitForDetail(retry);
     assertNoConsoleErrors();
   }
 
