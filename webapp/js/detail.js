@@ -188,7 +188,8 @@ function render(task) {
   const error = task.error;
   $('d-error-section').hidden = !error;
   // A task waiting to retry shows why its last attempt failed.
-  setText($('d-error-heading'), isRetrying(task) ? `Last error (attempt ${task.attempts})` : 'Error');
+  setText($('d-error-heading'),
+    isRetrying(task) ? `Last error (attempt ${task.attempts})` : 'Error');
   setText($('d-error-type'), error ? error.type : '');
   setText($('d-error-message'), error ? error.message : '');
 
@@ -239,7 +240,8 @@ function setRetryOf(original) {
   button.dataset.id = original || '';
   setText(button, original ? shortId(original) : '');
   button.title = original || '';
-  button.setAttribute('aria-label', original ? `Show task ${shortId(original)}, which this one retries` : '');
+  button.setAttribute('aria-label',
+    original ? `Show task ${shortId(original)}, which this one retries` : '');
 }
 
 async function copyLink() {
@@ -275,7 +277,8 @@ async function retrySelected() {
     tasks.remember(task);
     if (state.selected === id && task && typeof task.id === 'string') {
       open(task.id, true);
-      $('d-message').replaceChildren(el('p', 'note', `Submitted again as a new task, a retry of ${shortId(id)}.`));
+      $('d-message').replaceChildren(
+        el('p', 'note', `Submitted again as a new task, a retry of ${shortId(id)}.`));
     }
     state.onRetried(task);
   } catch (err) {

@@ -136,7 +136,8 @@ function pendingMessage(task, now) {
     return at !== null && at > now
       ? `${next} in ${formatCountdown(at - now)}` : `${next}, waiting for a worker`;
   }
-  return at !== null && at > now + 1000 ? 'scheduled for ' + formatWhen(at) : 'waiting for a worker';
+  return at !== null && at > now + 1000
+    ? 'scheduled for ' + formatWhen(at) : 'waiting for a worker';
 }
 
 export function prettyJson(value) {

@@ -49,7 +49,8 @@ function showBody(show) {
   const toggle = $('ops-toggle');
   toggle.setAttribute('aria-expanded', String(show));
   setText(toggle, show ? 'Hide' : 'Show');
-  toggle.setAttribute('aria-label', show ? 'Hide the charts and figures' : 'Show the charts and figures');
+  toggle.setAttribute('aria-label',
+    show ? 'Hide the charts and figures' : 'Show the charts and figures');
 }
 
 /** Takes the panel off the page: a caller without api/stats gets none. */
@@ -77,9 +78,9 @@ const count = (v) => (Number.isFinite(v) ? v : 0);
 const figure = (v) => (Number.isFinite(v) ? v : null);
 
 function render(stats) {
+  const updated = formatTime(new Date().toISOString()).slice(11);
   setText($('ops-since'), stats.since
-    ? `This instance since ${formatTime(stats.since)} · updated ${formatTime(new Date().toISOString()).slice(11)}`
-    : '');
+    ? `This instance since ${formatTime(stats.since)} · updated ${updated}` : '');
   state.minutes = (Array.isArray(stats.minutes) ? stats.minutes : [])
     .filter((m) => m && typeof m.minute === 'string')
     .map((m) => ({

@@ -8,9 +8,10 @@ const RETRY_MS = 5000;
 const PAGE_ROLES = ['offload-admin', 'offload-viewer', 'offload-user'];
 
 /**
- * Resolves with the session once /api/me answers: { owner, auth, admin, canSubmit, seesEveryone,
- * showOwners, canCancel(task), cancels, canRetry(task), operator }; or with null after showing why the page has
- * nothing to show (401, 403, no role that reads tasks). Retries while the server is unreachable.
+ * Resolves with the session once /api/me answers: { owner, auth, admin, canSubmit,
+ * seesEveryone, showOwners, canCancel(task), cancels, canRetry(task), retries, operator }; or
+ * with null after showing why the page has nothing to show (401, 403, no role that reads
+ * tasks). Retries while the server is unreachable.
  */
 export async function load() {
   for (;;) {

@@ -108,7 +108,8 @@ class StatusPageOperatorIT extends BrowserTestBase {
     page.find("ops-toggle").click();
     page.waiting().until(d -> !page.find("chart-finished").isDisplayed());
     assertThat(page.find("ops-toggle").getAttribute("aria-expanded")).isEqualTo("false");
-    assertThat(page.find("ops-glance").getText()).startsWith("last hour: " + succeeded + " succeeded");
+    assertThat(page.find("ops-glance").getText())
+        .startsWith("last hour: " + succeeded + " succeeded");
     page.open();
     page.waiting().until(d -> page.find("ops-glance").getText().startsWith("last hour:"));
     assertThat(page.find("chart-finished").isDisplayed()).isFalse();
@@ -151,6 +152,13 @@ class StatusPageOperatorIT extends BrowserTestBase {
     assertThat(page.requests("/api/stats")).isZero();
     assertThat(page.find("search-form").isDisplayed()).isTrue();
     screenshot("operator-user");
+
+    // The task's link, loaded afresh by someone signed in, opens it.
+    driver.get("about:blank");
+    page.open("#task=" + own);
+    page.waitForDetail(own);
+    page.waitForDetailStatus("success");
+    assertThat(page.find("detail-owner").getText()).isEqualTo("alice");
     assertNoConsoleErrors();
   }
 
@@ -182,7 +190,8 @@ class StatusPageOperatorIT extends BrowserTestBase {
     WebElement link = page.find("detail-retry-of");
     page.waiting().until(d -> link.isDisplayed());
     assertThat(link.getText()).isEqualTo(failed.substring(0, 8));
-    assertThat(page.find("detail-message").getText()).contains("retry of " + failed.substring(0, 8));
+    assertThat(page.find("detail-message").getText())
+        .contains("retry of " + failed.substring(0, 8));
     assertThat((String) page.script("return location.hash;")).isEqualTo("#task=" + retry);
     page.waitForRowStatus(retry, "failed"); // failTimes 1 fails the first attempt of every task
     screenshot("operator-retry");
@@ -256,8 +265,10 @@ class StatusPageOperatorIT extends BrowserTestBase {
         values.add(text(row, "type-" + count));
       }
       values.add(text(row, "type-successRate"));
-      values.add(seconds(row.findElement(StatusPage.testId("type-p50")).getAttribute("data-value")));
-      values.add(seconds(row.findElement(StatusPage.testId("type-p95")).getAttribute("data-value")));
+      values.add(seconds(row.findElement(StatusPage.testId("type-p50"))
+          .getAttribute("data-value")));
+      values.add(seconds(row.findElement(StatusPage.testId("type-p95"))
+          .getAttribute("data-value")));
       shown.put(row.getAttribute("data-type"), values);
     }
     return shown;
@@ -272,7 +283,8 @@ class StatusPageOperatorIT extends BrowserTestBase {
         values.add(String.valueOf(t.getJsonNumber(count).longValue()));
       }
       values.add(t.isNull("successRate") ? "—"
-          : String.format(Locale.ROOT, "%.1f %%", t.getJsonNumber("successRate").doubleValue() * 100));
+          : String.format(Locale.ROOT, "%.1f %%",
+              t.getJsonNumber("successRate").doubleValue() * 100));
       values.add(seconds(t.get("runTimeP50Seconds")));
       values.add(seconds(t.get("runTimeP95Seconds")));
       expected.put(t.getString("type"), values);
