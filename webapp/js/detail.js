@@ -1,12 +1,15 @@
 // The detail panel of one task. Its state comes from the task store (the freshest view from
 // the list, a stream or a GET); its input and result from a full view, which it reads with
 // GET api/tasks/{id} when it opens, and again once the task ends if the result is not in yet.
+// Its actions: Cancel (pending or running), Retry (failed or canceled: a new task opens), Copy
+// link (the page's address with the task open, see route.js).
 
 import { api, ApiError, showProblem, taskUrl } from './api.js';
 import { $, el, setBadge, setProgress, setText, setTime } from './dom.js';
 import {
-  TERMINAL, durationOf, formatDuration, prettyJson, progressOf, safeStatus, shortId,
+  TERMINAL, durationOf, formatDuration, isRetrying, prettyJson, progressOf, safeStatus, shortId,
 } from './format.js';
+import { linkTo } from './route.js';
 import * as tasks from './tasks.js';
 
 const state = {
@@ -15,26 +18,42 @@ const state = {
   returnFocus: null,
   loadingFinal: null, // id whose final full view is being read
   canCancel: () => false,
+  canRetry: () => false,
   onSelect: () => {},
+  onRetried: () => {},
   focusTarget: () => null,
 };
 
 /**
  * @param {object} options cancels: whether the caller may cancel at all (if not, the Cancel
  *     button is removed from the page); canCancel(task): whether to offer it for this task;
- *     onSelect(id or null): the panel opened, changed, closed or learned its task's state;
- *     focusTarget(id): where the focus goes when the panel closes.
+ *     retries, canRetry(task): the same for Retry; onRetried(task): a retry was accepted (the
+ *     panel shows the new task); onSelect(id or null): the panel opened, changed, closed or
+ *     learned its task's state; focusTarget(id): where the focus goes when the panel closes.
  */
-export function init({ canCancel, cancels, onSelect, focusTarget }) {
+export function init({ canCancel, cancels, canRetry, retries, onRetried, onSelect, focusTarget }) {
   state.canCancel = canCancel;
+  state.canRetry = canRetry;
+  state.onRetried = onRetried;
   state.onSelect = onSelect;
   state.focusTarget = focusTarget;
   $('d-close').addEventListener('click', close);
+  // A read-only caller gets no Cancel or Retry button at all, not a disabled one.
   if (cancels) {
     $('d-cancel').addEventListener('click', cancelSelected);
   } else {
-    $('d-cancel').remove(); // a read-only caller gets no cancel button at all
+    $('d-cancel').remove();
   }
+  if (retries) {
+    $('d-retry').addEventListener('click', retrySelected);
+  } else {
+    $('d-retry').remove();
+  }
+  $('d-copy').addEventListener('click', copyLink);
+  $('d-retry-of').addEventListener('click', () => {
+    const original = $('d-retry-of').dataset.id;
+    if (original) open(original, true);
+  });
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && state.selected) {
       event.preventDefault();
@@ -63,6 +82,7 @@ export async function load(id) {
     if (state.selected !== id) return;
     if (err instanceof ApiError && err.status === 404) {
       state.gone = true;
+      if (!tasks.task(id)) setText($('d-status'), 'not found'); // never seen: nothing to show
       showProblem($('d-message'), err, 'This task is no longer retained');
     }
   }
@@ -105,10 +125,12 @@ export function close() {
   state.returnFocus = null;
 }
 
-/** The duration of a running task moves every second. */
+/** The duration of a running task and the countdown of a pending one move every second. */
 export function tickClock(now) {
   const task = state.selected && tasks.task(state.selected);
-  if (task) setText($('d-duration'), formatDuration(durationOf(task, now)));
+  if (!task) return;
+  setText($('d-duration'), formatDuration(durationOf(task, now)));
+  setText($('d-progress-msg'), progressOf(task, now).message);
 }
 
 function clear(id) {
@@ -117,14 +139,25 @@ function clear(id) {
   delete panel.dataset.status;
   setText($('d-short'), shortId(id));
   setText($('d-id'), id);
+  showLink(id);
+  setRetryOf(null);
   const badge = $('d-status');
   badge.className = 'badge';
   delete badge.dataset.status;
   setText(badge, 'loading…');
   setText($('d-type'), '');
   setText($('d-owner'), '');
-  const cancel = $('d-cancel');
-  if (cancel) cancel.hidden = true;
+  // Nothing of the task shown before may stay beside this one's id.
+  setProgress($('d-progress'), { status: null });
+  setText($('d-progress-msg'), '');
+  setText($('d-progress-pct'), '');
+  for (const fact of ['d-priority', 'd-attempts', 'd-timeout', 'd-duration']) setText($(fact), '');
+  for (const fact of ['d-created', 'd-started', 'd-finished', 'd-next', 'd-expires']) {
+    setTime($(fact), null);
+  }
+  for (const button of [$('d-cancel'), $('d-retry')]) {
+    if (button) button.hidden = true;
+  }
   $('d-error-section').hidden = true;
   $('d-result-section').hidden = true;
   setText($('d-input'), '');
@@ -136,7 +169,9 @@ function render(task) {
   panel.dataset.status = safeStatus(task.status);
   setText($('d-short'), shortId(task.id));
   setText($('d-id'), task.id);
-  setBadge($('d-status'), task.status);
+  showLink(task.id);
+  panel.dataset.retrying = String(isRetrying(task));
+  setBadge($('d-status'), task);
   setText($('d-type'), task.type);
   setText($('d-owner'), task.owner);
   setProgress($('d-progress'), task);
@@ -145,16 +180,16 @@ function render(task) {
   setText($('d-progress-pct'), `${percent}%`);
   $('d-raw').href = taskUrl(task.id);
 
-  const cancel = $('d-cancel');
-  if (cancel) {
-    const cancellable = (task.status === 'pending' || task.status === 'running')
-      && state.canCancel(task);
-    if (!cancellable && cancel === document.activeElement) $('detail-heading').focus();
-    cancel.hidden = !cancellable;
-  }
+  offer($('d-cancel'), (task.status === 'pending' || task.status === 'running')
+    && state.canCancel(task));
+  offer($('d-retry'), (task.status === 'failed' || task.status === 'canceled')
+    && state.canRetry(task));
 
   const error = task.error;
   $('d-error-section').hidden = !error;
+  // A task waiting to retry shows why its last attempt failed.
+  setText($('d-error-heading'),
+    isRetrying(task) ? `Last error (attempt ${task.attempts})` : 'Error');
   setText($('d-error-type'), error ? error.type : '');
   setText($('d-error-message'), error ? error.message : '');
 
@@ -178,6 +213,80 @@ function render(task) {
   setTime($('d-next'), task.nextAttemptAt);
   setTime($('d-expires'), task.expiresAt);
   setText($('d-duration'), formatDuration(durationOf(task, Date.now())));
+  setRetryOf(typeof task.retryOf === 'string' ? task.retryOf : null);
+}
+
+/** Shows an action button or hides it (moving the focus off it first). */
+function offer(button, shown) {
+  if (!button) return;
+  if (!shown && button === document.activeElement) $('detail-heading').focus();
+  button.hidden = !shown;
+}
+
+function showLink(id) {
+  const link = $('d-link');
+  const href = linkTo(id);
+  if (link.href !== href) {
+    link.href = href;
+    setText(link, href);
+  }
+}
+
+/** The task this one retries, as a button that opens it. */
+function setRetryOf(original) {
+  $('d-retry-of-term').hidden = !original;
+  $('d-retry-of-cell').hidden = !original;
+  const button = $('d-retry-of');
+  button.dataset.id = original || '';
+  setText(button, original ? shortId(original) : '');
+  button.title = original || '';
+  button.setAttribute('aria-label',
+    original ? `Show task ${shortId(original)}, which this one retries` : '');
+}
+
+async function copyLink() {
+  const id = state.selected;
+  if (!id) return;
+  const message = $('d-message');
+  const href = linkTo(id);
+  try {
+    await navigator.clipboard.writeText(href);
+    if (state.selected === id) message.replaceChildren(el('p', 'note', 'Link copied.'));
+  } catch {
+    // No clipboard (an insecure origin, a denied permission): select the link for Ctrl+C.
+    if (state.selected !== id) return;
+    const range = document.createRange();
+    range.selectNodeContents($('d-link'));
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    message.replaceChildren(el('p', 'note', 'The link is selected below: copy it with Ctrl+C.'));
+  }
+}
+
+/** A failed or canceled task submitted again: the new task opens, linked to this one. */
+async function retrySelected() {
+  const id = state.selected;
+  if (!id) return;
+  const button = $('d-retry');
+  const message = $('d-message');
+  button.disabled = true;
+  message.replaceChildren();
+  try {
+    const task = await api(taskUrl(id) + '/retry', { method: 'POST' });
+    tasks.remember(task);
+    if (state.selected === id && task && typeof task.id === 'string') {
+      open(task.id, true);
+      $('d-message').replaceChildren(
+        el('p', 'note', `Submitted again as a new task, a retry of ${shortId(id)}.`));
+    }
+    state.onRetried(task);
+  } catch (err) {
+    if (state.selected === id) showProblem(message, err, 'Cannot retry');
+    if (err instanceof ApiError && err.status === 409) await load(id);
+  } finally {
+    button.disabled = false;
+  }
 }
 
 /** The list or a stream said the task ended; its result comes with one more full read. */

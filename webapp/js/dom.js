@@ -1,6 +1,6 @@
 // Values reach the page through textContent, attributes and CSSOM only, never as markup.
 
-import { progressOf, safeStatus, formatTime } from './format.js';
+import { isRetrying, progressOf, safeStatus, statusLabel, formatTime } from './format.js';
 
 export const $ = (id) => document.getElementById(id);
 
@@ -30,9 +30,12 @@ export function setProgress(bar, task) {
   bar.firstElementChild.style.width = percent + '%';
 }
 
-export function setBadge(badge, status) {
-  const s = safeStatus(status);
-  badge.className = 'badge status-' + s;
+/** The status of a task, in colour, shape and text; a task waiting to retry says 'retrying'. */
+export function setBadge(badge, task) {
+  const s = safeStatus(task.status);
+  const retrying = isRetrying(task);
+  badge.className = 'badge status-' + s + (retrying ? ' retrying' : '');
   badge.dataset.status = s;
-  setText(badge, status ?? 'unknown');
+  badge.dataset.retrying = String(retrying);
+  setText(badge, statusLabel(task));
 }

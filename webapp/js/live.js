@@ -4,12 +4,14 @@
 //   - event streams for the task in the detail panel, then the running, then the pending tasks
 //     on the page, at most SSE_CAP;
 //   - one GET per interval for a detail task that is live but neither on the visible page nor
-//     streaming (SSE unavailable, or its stream reconnecting).
+//     streaming (SSE unavailable, or its stream reconnecting);
+//   - the operator's figures (api/stats) every ops.STATS_MS, for viewers and admins.
 
 import { $, setText } from './dom.js';
 import { TERMINAL } from './format.js';
 import * as detail from './detail.js';
 import * as health from './health.js';
+import * as ops from './ops.js';
 import * as streams from './streams.js';
 import * as table from './table.js';
 import * as tasks from './tasks.js';
@@ -28,6 +30,7 @@ export async function tick() {
     await table.refresh();
     await pollSelected();
     await health.refresh();
+    await ops.refresh();
   } finally {
     loop.ticking = false;
     if (!document.hidden) loop.timer = setTimeout(tick, POLL_MS);

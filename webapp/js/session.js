@@ -8,9 +8,10 @@ const RETRY_MS = 5000;
 const PAGE_ROLES = ['offload-admin', 'offload-viewer', 'offload-user'];
 
 /**
- * Resolves with the session once /api/me answers: { owner, auth, canSubmit, seesEveryone,
- * showOwners, canCancel(task), cancels }; or with null after showing why the page has
- * nothing to show (401, 403, no role that reads tasks). Retries while the server is unreachable.
+ * Resolves with the session once /api/me answers: { owner, auth, admin, canSubmit,
+ * seesEveryone, showOwners, canCancel(task), cancels, canRetry(task), retries, operator }; or
+ * with null after showing why the page has nothing to show (401, 403, no role that reads
+ * tasks). Retries while the server is unreachable.
  */
 export async function load() {
   for (;;) {
@@ -51,17 +52,25 @@ function build(me, roles) {
   const seesEveryone = me.seesEveryone === true;
   const owner = typeof me.owner === 'string' ? me.owner : '';
   const mayCancel = me.canCancel === true;
+  const maySubmit = me.canSubmit === true;
+  // Another owner's task is theirs to act on only for an admin (a user who is also a viewer
+  // sees it, but may cancel or retry only their own).
+  const mayTouch = (task) => admin || !seesEveryone || task.owner === owner;
   return {
     owner,
     auth: typeof me.auth === 'string' ? me.auth : '',
-    canSubmit: me.canSubmit === true,
+    admin,
+    canSubmit: maySubmit,
     seesEveryone,
+    // The figures of every owner's tasks (api/stats) are for those who see every owner's.
+    operator: seesEveryone,
     // With authentication off every task has the one owner: a column of it says nothing.
     showOwners: seesEveryone && me.auth !== 'none',
     cancels: mayCancel,
-    // An admin cancels any task; a user only their own (a user who is also a viewer sees
-    // other owners' tasks, and gets no Cancel for them).
-    canCancel: (task) => mayCancel && (admin || !seesEveryone || task.owner === owner),
+    canCancel: (task) => mayCancel && mayTouch(task),
+    // Retrying submits a new task: users retry their own, admins anyone's, viewers nothing.
+    retries: maySubmit,
+    canRetry: (task) => maySubmit && mayTouch(task),
   };
 }
 
@@ -101,6 +110,11 @@ function problem(kind, title, text, err) {
     // Opening the page again makes the browser ask for credentials (offload.auth=container).
     const again = el('a', 'button', 'Sign in');
     again.href = './';
+    // A reload keeps the address's #task=…, so the task opens once signed in.
+    again.addEventListener('click', (event) => {
+      event.preventDefault();
+      location.reload();
+    });
     const line = el('p');
     line.append(again);
     parts.push(line);

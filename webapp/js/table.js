@@ -4,7 +4,8 @@
 import { api, ApiError } from './api.js';
 import { $, el, setText, setBadge, setProgress } from './dom.js';
 import {
-  ageOf, durationOf, formatAge, formatDuration, formatTime, progressOf, safeStatus, shortId,
+  ageOf, durationOf, formatAge, formatDuration, formatTime, isRetrying, progressOf, safeStatus,
+  shortId,
 } from './format.js';
 import * as tasks from './tasks.js';
 
@@ -175,21 +176,23 @@ function createRow(id) {
 
 function updateRow(row, task) {
   row.tr.dataset.status = safeStatus(task.status);
+  row.tr.dataset.retrying = String(isRetrying(task));
   setText(row.type, task.type);
   if (row.owner) setText(row.owner, task.owner);
-  setBadge(row.badge, task.status);
+  setBadge(row.badge, task);
   setProgress(row.bar, task);
-  const { message } = progressOf(task);
-  setText(row.message, message);
-  row.message.title = message;
   setText(row.attempts, `${task.attempts ?? 0} / ${task.maxAttempts ?? '?'}`);
   updateClocks(row, task, Date.now());
 }
 
+/** What moves with time alone: age, duration, and a pending task's countdown. */
 function updateClocks(row, task, now) {
   setText(row.age, formatAge(ageOf(task, now)));
   row.age.title = task.createdAt ? 'created ' + formatTime(task.createdAt) : '';
   setText(row.duration, formatDuration(durationOf(task, now)));
+  const { message } = progressOf(task, now);
+  setText(row.message, message);
+  row.message.title = message;
 }
 
 function renderRows(ids) {

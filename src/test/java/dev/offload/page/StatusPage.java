@@ -42,7 +42,12 @@ final class StatusPage {
    * when there is a form (not for a viewer), the types are loaded.
    */
   StatusPage open() {
-    driver.get(url);
+    return open("");
+  }
+
+  /** Opens the page at an address after its own, {@code #task=<id>} say, and waits as above. */
+  StatusPage open(String fragment) {
+    driver.get(url + fragment);
     waiting().until(d -> find("who").isDisplayed());
     waiting().until(d -> !"connecting".equals(find("live-mode").getAttribute("data-mode")));
     waiting().until(d -> findAll("submit-type").stream()
@@ -109,6 +114,18 @@ final class StatusPage {
     waiting().until(d -> detail.isDisplayed()
         && String.valueOf(detail.getAttribute("data-id")).startsWith(shortId));
     return detail.getAttribute("data-id");
+  }
+
+  /** The address of the page, without a fragment. */
+  String url() {
+    return url;
+  }
+
+  /** Waits until the detail panel shows the task and its state is known. */
+  void waitForDetail(String id) {
+    waiting().until(d -> find("detail").isDisplayed()
+        && id.equals(find("detail").getAttribute("data-id"))
+        && find("detail-status").getAttribute("data-status") != null);
   }
 
   String detailStatus() {
