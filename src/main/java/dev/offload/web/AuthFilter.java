@@ -28,9 +28,11 @@ import java.util.logging.Logger;
  * </ul>
  *
  * <p>Then: a caller with none of Offload's roles gets 403, except on the open resources:
- * health, which answers anyone (with the status only), and the OpenAPI document; a state-changing request that a browser sent from a foreign
- * page with credentials it added by itself gets 403; CORS preflights of listed origins are
- * answered here, before any authentication (a preflight carries no credentials).
+ * health, which answers anyone (with the status only), and the OpenAPI document; a
+ * state-changing request that a browser sent from a foreign page with credentials it added by
+ * itself gets 403; CORS preflights are checked here, before any authentication (a preflight
+ * carries no credentials), and one from a listed origin goes on to the resource, which answers
+ * it as any OPTIONS.
  *
  * <p>Mapped with {@code page=true} to the status page itself, it only triggers the container's
  * login, so a browser asks for the credentials when the page is opened.
@@ -61,6 +63,9 @@ public final class AuthFilter extends HttpFilter {
       Cors cors = offload.cors();
       if (Cors.isPreflight(req)) {
         cors.preflight(req, resp);
+        // Then the resource answers it as it answers any OPTIONS (204 with its Allow): every
+        // OPTIONS says what the resource allows, a preflight too.
+        chain.doFilter(req, resp);
         return;
       }
       cors.decorate(req, resp);
