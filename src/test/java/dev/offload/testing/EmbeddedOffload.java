@@ -118,6 +118,7 @@ public final class EmbeddedOffload implements AutoCloseable {
     private String contextPath = "/";
     private int maxThreads = 200;
     private String uncheckedBecause;
+    private OpenApiContract contract = OpenApiContract.shared();
 
     public Builder param(String name, String value) {
       params.put(name, value);
@@ -152,6 +153,12 @@ public final class EmbeddedOffload implements AutoCloseable {
       return this;
     }
 
+    /** Checks the answers against another document (to see that a drift is caught). */
+    public Builder checkedAgainst(OpenApiContract contract) {
+      this.contract = Objects.requireNonNull(contract);
+      return this;
+    }
+
     public EmbeddedOffload start() {
       QueuedThreadPool pool = new QueuedThreadPool(maxThreads, Math.min(8, maxThreads));
       pool.setName("jetty-http");
@@ -174,9 +181,9 @@ public final class EmbeddedOffload implements AutoCloseable {
       HashLoginService realm = new HashLoginService("Offload");
       realm.setUserStore(users);
       context.getSecurityHandler().setLoginService(realm);
-      ContractRecorder contract = uncheckedBecause != null ? null
-          : new ContractRecorder(OpenApiContract.shared(), contextPath, context);
-      server.setHandler(contract == null ? context : contract);
+      ContractRecorder recorder = uncheckedBecause != null ? null
+          : new ContractRecorder(contract, contextPath, context);
+      server.setHandler(recorder == null ? context : recorder);
       server.setStopTimeout(30_000);
       try {
         server.start();
@@ -190,7 +197,7 @@ public final class EmbeddedOffload implements AutoCloseable {
       }
       String ctx = contextPath.equals("/") ? "" : contextPath;
       URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + ctx);
-      return new EmbeddedOffload(server, context, base, contract);
+      return new EmbeddedOffload(server, context, base, recorder);
     }
 
     private static Path locateWebapp() {
