@@ -26,6 +26,16 @@ class TaskFailedExceptionTest {
   }
 
   @Test
+  void anErrorAlwaysHasATypeAndAMessage() {
+    assertThat(TaskError.of(new TaskFailedException(null, null)))
+        .isEqualTo(new TaskError("TaskFailedException", "TaskFailedException"));
+    assertThat(TaskError.of(new TaskFailedException(" ", "why")))
+        .isEqualTo(new TaskError("TaskFailedException", "why"));
+    assertThat(TaskError.of(new TaskFailedException("quota", null)))
+        .isEqualTo(new TaskError("quota", "quota"));
+  }
+
+  @Test
   void aRetryAfterFailureCarriesItsDelayAndANegativeOneMeansNow() {
     TaskFailedException e =
         TaskFailedException.retryAfter("http-429", "slow down", Duration.ofSeconds(120));
