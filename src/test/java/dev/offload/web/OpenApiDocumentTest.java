@@ -73,8 +73,9 @@ class OpenApiDocumentTest {
   void isOpenApi31WithEveryPathOfTheApi() {
     assertThat(api.getOpenapi()).isEqualTo("3.1.0");
     assertThat(api.getPaths()).containsOnlyKeys("/api/tasks", "/api/tasks/{id}",
-        "/api/tasks/{id}/events", "/api/types", "/api/me", "/api/health", "/api/health/live",
-        "/api/health/ready", "/api/openapi.json", "/metrics");
+        "/api/tasks/{id}/events", "/api/tasks/{id}/retry", "/api/tasks/cancel", "/api/types",
+        "/api/me", "/api/stats", "/api/health", "/api/health/live", "/api/health/ready",
+        "/api/openapi.json", "/metrics");
     assertThat(api.getComponents().getSecuritySchemes()).containsOnlyKeys("basicAuth",
         "bearerAuth");
     assertThat(api.getComponents().getSecuritySchemes().get("basicAuth").getScheme())
@@ -142,6 +143,9 @@ class OpenApiDocumentTest {
         "415", "422", "429", "500", "503");
     assertThat(api.getPaths().get("/api/tasks/{id}").getDelete().getResponses())
         .containsKeys("200", "404", "409");
+    ApiResponse retried = api.getPaths().get("/api/tasks/{id}/retry").getPost().getResponses()
+        .get("202");
+    assertThat(retried.getHeaders().get("Location").getRequired()).isTrue();
     for (PathItem item : api.getPaths().values()) {
       item.readOperations().forEach(op -> assertThat(op.getResponses()).as(op.getOperationId())
           .containsKey("500"));
@@ -154,7 +158,8 @@ class OpenApiDocumentTest {
   @Test
   void theTaskViewAndTheProblemAllowNothingUndocumented() {
     for (String name : List.of("TaskView", "TaskSummary", "Problem", "Me", "HealthStatus",
-        "HealthDetails", "TaskList", "TaskType")) {
+        "HealthDetails", "TaskList", "TaskType", "Stats", "TypeStats", "MinuteStats",
+        "BulkCancel", "BulkCancelRequest")) {
       // OpenAPI 3.1 models "additionalProperties: false" as the boolean schema false.
       Object additional = api.getComponents().getSchemas().get(name).getAdditionalProperties();
       assertThat(additional instanceof io.swagger.v3.oas.models.media.Schema<?> s

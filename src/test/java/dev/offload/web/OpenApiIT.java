@@ -140,6 +140,25 @@ class OpenApiIT {
   }
 
   @Test
+  void theOperatorsResourcesAnswerOptionsAnd405() {
+    String id = submit();
+    for (String path : List.of("/api/tasks/" + id + "/retry", "/api/tasks/cancel")) {
+      Response options = send("OPTIONS", path, Map.of());
+      assertThat(options.status()).as(path).isEqualTo(204);
+      assertThat(options.header("Allow")).as(path).isEqualTo("POST, OPTIONS");
+      Response get = send("GET", path, as("alice"));
+      assertThat(get.status()).as(path).isEqualTo(405);
+    }
+    assertThat(send("OPTIONS", "/api/stats", Map.of()).header("Allow"))
+        .isEqualTo("GET, HEAD, OPTIONS");
+    assertThat(send("HEAD", "/api/stats", as("alice")).status())
+        .as("the figures of everyone's tasks are for viewers and admins").isEqualTo(403);
+    Response retry = send("POST", "/api/tasks/" + id + "/retry", as("alice"));
+    assertThat(retry.status()).as("a task that succeeded is not retried").isEqualTo(409);
+    assertThat(retry.json().getString("taskStatus")).isEqualTo("success");
+  }
+
+  @Test
   void methodsAResourceDoesNotAllowAre405WithAllow() {
     String id = submit();
     for (String[] call : List.of(new String[] {"DELETE", "/api/types"},

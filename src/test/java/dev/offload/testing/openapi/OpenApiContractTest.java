@@ -29,8 +29,8 @@ class OpenApiContractTest {
         + "\"maxAttempts\":1,\"timeoutSeconds\":300,\"resultTtlSeconds\":3600,"
         + "\"createdAt\":\"" + createdAt + "\",\"startedAt\":\"2026-11-27T08:00:00.004Z\","
         + "\"finishedAt\":null,\"nextAttemptAt\":null,\"expiresAt\":null,\"result\":null,"
-        + "\"error\":null," + extra + "\"links\":{\"self\":\"" + TASK + "\",\"events\":\""
-        + TASK + "/events\"}}";
+        + "\"error\":null,\"retryOf\":null," + extra + "\"links\":{\"self\":\"" + TASK
+        + "\",\"events\":\"" + TASK + "/events\"}}";
   }
 
   private static String view() {
