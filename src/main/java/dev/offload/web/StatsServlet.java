@@ -66,7 +66,9 @@ public final class StatsServlet extends ApiServlet {
     writeJson(req, resp, 200, new StatsView(time(h.since()), types, minutes));
   }
 
+  /** To the millisecond, as every time Offload writes (the start is read with nanoseconds). */
   private static String time(Instant at) {
-    return java.time.format.DateTimeFormatter.ISO_INSTANT.format(at);
+    return java.time.format.DateTimeFormatter.ISO_INSTANT.format(
+        at.truncatedTo(java.time.temporal.ChronoUnit.MILLIS));
   }
 }
