@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.offload.testing.EmbeddedOffload;
 import dev.offload.testing.Http;
 import dev.offload.testing.Http.Response;
+import dev.offload.testing.openapi.ContractRecorder;
 import dev.offload.testing.openapi.OpenApiContract;
 import jakarta.json.Json;
 import jakarta.json.JsonObject;
@@ -231,12 +232,19 @@ class OpenApiIT {
         HttpResponse.BodyHandlers.ofString()); // returns when the server ends the stream
     assertThat(stream.body()).contains("\"status\":\"success\"");
 
+    // A request marked as deliberately unchecked is left alone, and counted.
+    assertThat(h.send(HttpRequest.newBuilder(h.url("/api/tasks/" + polled))
+        .header(ContractRecorder.SKIP_HEADER, "this test's own example").GET()).status())
+        .isEqualTo(200);
+
     assertThatThrownBy(old::close).isInstanceOf(AssertionError.class)
         .hasMessageContaining("POST /api/tasks -> 202: body:")
         .hasMessageContaining("GET /api/tasks/" + polled + "?wait=10 -> 200: body:")
         .hasMessageContaining("GET /api/tasks/" + streamed + "/events -> 200: event 1 (status): "
             + "data:")
-        .hasMessageContaining("owner");
+        .hasMessageContaining("owner")
+        .hasMessageNotContaining("GET /api/tasks/" + polled + " -> 200");
+    assertThat(old.contract().summary()).contains("1 skipped on request");
     assertThat(old.contract().events()).as("events checked").isPositive();
   }
 }
