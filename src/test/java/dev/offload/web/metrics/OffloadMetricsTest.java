@@ -230,6 +230,18 @@ class OffloadMetricsTest {
   }
 
   @Test
+  void theListenersReconnectsAreReadAfterAGarbageCollectionToo() {
+    AtomicInteger reconnects = new AtomicInteger(3);
+    // A method reference nobody else holds: a meter holding it weakly would lose it.
+    metrics.listenerReconnects(reconnects::get);
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    reconnects.incrementAndGet();
+    assertThat(scrape().value("offload_pg_listener_reconnects_total")).isEqualTo(4);
+  }
+
+  @Test
   void closingTwiceIsSafe() {
     metrics.close();
     metrics.close();
