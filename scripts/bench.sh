@@ -4,7 +4,7 @@
 #
 #   scripts/bench.sh                     # all five, 3 runs each (about 10-15 minutes)
 #   scripts/bench.sh --runs=5            # more runs
-#   scripts/bench.sh --only=engine,http  # some of: http, engine, waiting, memory, durable
+#   scripts/bench.sh --only=engine,http  # some of: http, engine, waiting, memory, durable, fairness
 #   scripts/bench.sh --output=/tmp/b.md  # write the tables there instead of BENCHMARKS.md
 #   BENCH_JVM_ARGS="-XX:StartFlightRecording=filename=/tmp/b.jfr,settings=profile" \
 #     scripts/bench.sh --only=durable --runs=1 --output=/tmp/b.md   # profile with JFR

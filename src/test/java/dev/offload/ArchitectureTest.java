@@ -1,5 +1,6 @@
 package dev.offload;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.classes;
 import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 
 import com.tngtech.archunit.core.importer.ImportOption;
@@ -42,12 +43,43 @@ class ArchitectureTest {
   @ArchTest
   static final ArchRule servletsDoNotSeeTheStore = noClasses()
       .that().resideInAPackage("dev.offload.web..")
+      .and().resideOutsideOfPackage("dev.offload.web.metrics..")
       .and().doNotHaveSimpleName("OffloadListener")
       .and().doNotHaveSimpleName("StoreFactory")
       .and().doNotHaveSimpleName("Offload")
       .and().doNotHaveSimpleName("OffloadConfig")
       .and().doNotHaveSimpleName("StoreConfig")
       .should().dependOnClassesThat().resideInAPackage("dev.offload.store..");
+
+  /**
+   * The vocabulary is published as a jar of its own (classifier {@code api}) that handler
+   * projects compile against and that Offload's WAR provides at run time: a class of it that
+   * used anything beyond the JDK would leave them with a class missing.
+   */
+  @ArchTest
+  static final ArchRule theApiJarNeedsOnlyTheJdk = classes()
+      .that().resideInAPackage("dev.offload.task..")
+      .should().onlyDependOnClassesThat().resideInAnyPackage("dev.offload.task..", "java..");
+
+  /**
+   * The metrics are the web layer's business: the engine tells what happens through its
+   * TaskEvents, the store is timed from outside by a decorator, and neither knows Micrometer.
+   */
+  @ArchTest
+  static final ArchRule onlyTheWebLayerKnowsMicrometer = noClasses()
+      .that().resideInAnyPackage("dev.offload.task..", "dev.offload.engine..",
+          "dev.offload.store..", "dev.offload.handlers..")
+      .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "io.prometheus..");
+
+  /**
+   * The metrics package is composition-root material (it decorates the store, which is why it
+   * may see it) and a plain library: no servlet, and nothing of the web layer above it, so the
+   * arrow runs web -> web.metrics and never back.
+   */
+  @ArchTest
+  static final ArchRule metricsAreAPlainLibraryBelowTheServlets = noClasses()
+      .that().resideInAPackage("dev.offload.web.metrics..")
+      .should().dependOnClassesThat().resideInAnyPackage("jakarta.servlet..", "dev.offload.web");
 
   @ArchTest
   static final ArchRule handlersOnlyUseTheVocabulary = noClasses()

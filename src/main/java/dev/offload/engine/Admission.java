@@ -17,6 +17,8 @@ import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Every check a submission must pass before it becomes a pending task: a known type, limits
@@ -24,10 +26,14 @@ import java.util.UUID;
  * (capacity, an owner's quota, an idempotency key) the store decides, exactly, when it inserts.
  */
 final class Admission {
+  private static final Logger LOG = Logger.getLogger(Admission.class.getName());
+
   private final EngineConfig config;
   private final HandlerRegistry handlers;
   private final JsonCodec json;
   private final Clock clock;
+  private final Interner<String> owners = new Interner<>(10_000);
+  private final Interner<Task.Limits> limits = new Interner<>(1_000);
 
   Admission(EngineConfig config, HandlerRegistry handlers, JsonCodec json, Clock clock) {
     this.config = config;
@@ -42,6 +48,11 @@ final class Admission {
    * @throws InvalidTaskException with a message for the client
    */
   Task admit(SubmitRequest r) {
+    return admit(r, null);
+  }
+
+  /** The pending task {@code r} asks for, retrying task {@code retryOf} (or null). */
+  Task admit(SubmitRequest r, UUID retryOf) {
     TaskHandler<?, ?> handler = handlerFor(r.type());
     long timeout = range("timeoutSeconds", r.timeoutSeconds(),
         config.defaultTimeout().toSeconds(), 1, config.maxTimeout().toSeconds());
@@ -56,9 +67,12 @@ final class Admission {
     Priority priority = r.priority() != null ? r.priority() : Priority.NORMAL;
     String fingerprint = r.idempotencyKey() == null ? null
         : fingerprint(r.type(), input, priority.wire(), timeout, attempts, delay, ttl);
-    Task.Spec spec = new Task.Spec(UUID.randomUUID(), r.type(), r.owner(), priority, input,
-        inputView, Utf8.length(input), new Task.Limits((int) attempts, timeout, ttl), now,
-        r.idempotencyKey(), fingerprint);
+    // The registry's own type name and one copy of each owner's name: a retained task then
+    // holds no string of its own for either (the memory benchmark counts every byte).
+    Task.Spec spec = new Task.Spec(UUID.randomUUID(), handler.type(), owners.of(r.owner()),
+        priority, input, inputView, Utf8.length(input),
+        limits.of(new Task.Limits((int) attempts, timeout, ttl)), now.toEpochMilli(),
+        r.idempotencyKey(), fingerprint, retryOf);
     return Task.pending(spec, now.plusSeconds(delay));
   }
 
@@ -89,11 +103,18 @@ final class Admission {
   private <I> String bindAndValidate(TaskHandler<I, ?> handler, String input) {
     I bound;
     try {
-      bound = json.fromJson(input, handler.inputType());
-    } catch (JsonbException e) {
+      // The input's shape is checked against the type before JSON-B binds it: exact or refused.
+      bound = json.bindInput(handler.inputType(), input, null, "input");
+    } catch (InputShape.Mismatch e) {
       throw new InvalidTaskException(
-          "'input' does not fit type '" + handler.type() + "': "
-              + JsonCodec.rootMessage(e, "it cannot be bound"));
+          "'input' does not fit type '" + handler.type() + "': " + e.getMessage());
+    } catch (StrictJson.Violation e) {
+      throw new InvalidTaskException("'input' is not valid JSON: " + e.getMessage());
+    } catch (JsonbException e) {
+      // JSON-B's messages name Java classes: the client gets the type, the log the reason.
+      LOG.log(Level.FINE, "input of type '" + handler.type() + "' passed the shape check but "
+          + "JSON-B refused it", e);
+      throw new InvalidTaskException("'input' does not fit type '" + handler.type() + "'");
     }
     if (bound == null) {
       throw new InvalidTaskException("'input' is required for type '" + handler.type() + "'");

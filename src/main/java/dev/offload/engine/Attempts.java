@@ -8,6 +8,7 @@ import dev.offload.task.TaskContext;
 import dev.offload.task.TaskError;
 import dev.offload.task.TaskFailedException;
 import dev.offload.task.TaskHandler;
+import dev.offload.task.TaskStatus;
 import dev.offload.task.Utf8;
 import jakarta.json.bind.JsonbException;
 import java.time.Clock;
@@ -21,6 +22,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -54,7 +57,8 @@ final class Attempts {
       Backoff backoff,
       Watchers watchers,
       Executor managedExecutor,
-      BooleanSupplier accepting) {}
+      BooleanSupplier accepting,
+      TaskEvents events) {}
 
   private final EngineConfig config;
   private final TaskStore store;
@@ -65,6 +69,7 @@ final class Attempts {
   private final Watchers watchers;
   private final Executor managedExecutor;
   private final BooleanSupplier accepting;
+  private final TaskEvents events;
   private final Map<UUID, Attempt> attempts = new ConcurrentHashMap<>();
   private final Set<Thread> ownThreads = ConcurrentHashMap.newKeySet();
   private final AtomicInteger workerNames = new AtomicInteger();
@@ -86,6 +91,7 @@ final class Attempts {
     this.watchers = p.watchers();
     this.managedExecutor = p.managedExecutor();
     this.accepting = p.accepting();
+    this.events = p.events();
   }
 
   /** Starts the workers; they take tasks from {@code dispatcher}. */
@@ -107,6 +113,17 @@ final class Attempts {
   /** Ids of the attempts this instance holds (claimed or running): their leases to renew. */
   Collection<UUID> ids() {
     return List.copyOf(attempts.keySet());
+  }
+
+  /** Attempts running now (started, not ended), by type. */
+  Map<String, Integer> runningByType() {
+    Map<String, Integer> byType = new java.util.TreeMap<>();
+    for (Attempt a : attempts.values()) {
+      if (a.hasStarted() && !a.isClosed()) {
+        byType.merge(a.task.type(), 1, Integer::sum);
+      }
+    }
+    return byType;
   }
 
   /** Handlers running now. */
@@ -143,7 +160,7 @@ final class Attempts {
   boolean isStale(UUID id, Optional<Task> current) {
     Attempt a = attempts.get(id);
     return a != null && (current.isEmpty()
-        || current.get().status() != dev.offload.task.TaskStatus.RUNNING
+        || current.get().status() != TaskStatus.RUNNING
         || current.get().attempts() != a.task.attempts());
   }
 
@@ -223,6 +240,15 @@ final class Attempts {
           }
         }
       }
+      // The container's threads cannot be joined or named here as own workers are above, but
+      // one still running holds this application after its stop: say so, as for own workers.
+      int left = liveWorkers.get();
+      if (left > 0) {
+        LOG.warning(() -> (left == 1 ? "a worker" : left + " workers")
+            + " on the container's managed executor did not stop within "
+            + config.abandonAfter().toMillis() + " ms (a handler ignoring interrupts, or a "
+            + "store call that has not returned)");
+      }
     }
   }
 
@@ -283,12 +309,17 @@ final class Attempts {
         attempts.remove(task.id(), a);
         signal();
       }
-      LOG.fine(() -> "task " + task.id() + ": attempt " + task.attempts()
-          + " ended before it started");
+      LOG.fine(() -> attemptName(task) + " ended before it started");
       return false;
     }
     busy.incrementAndGet();
     watchers.changed(task);
+    Instant due = task.dueAt();
+    Duration waited = due == null ? null
+        : Duration.ofMillis(Math.max(0, task.startedAt().toEpochMilli() - due.toEpochMilli()));
+    LOG.fine(() -> attemptName(task) + " started on " + Thread.currentThread().getName()
+        + (waited == null ? "" : ", " + waited.toMillis() + " ms after it was due"));
+    Events.tell(() -> events.started(task, waited));
     ScheduledFuture<?> deadline = null;
     try {
       deadline = timer.schedule(() -> onDeadline(a), task.limits().timeoutSeconds(),
@@ -313,22 +344,17 @@ final class Attempts {
     }
     if (a.close("finished")) {
       if (failure == null) {
-        endLater(task, new Outcome.Succeeded(resultJson, now()));
+        endLater(task, new Outcome.Succeeded(resultJson, now()), null);
       } else {
-        TaskError error = TaskError.of(failure);
-        if (failure instanceof TaskFailedException) {
-          LOG.warning(() -> "task " + task.id() + " (" + task.type() + ") attempt "
-              + task.attempts() + " of " + task.limits().maxAttempts() + " failed: "
-              + error.type() + ": " + error.message());
-        } else {
-          LOG.log(Level.WARNING, "task " + task.id() + " (" + task.type() + ") attempt "
-              + task.attempts() + " of " + task.limits().maxAttempts() + " failed", failure);
-        }
-        endLater(task, failureOutcome(task, error));
+        // A TaskFailedException is the handler telling how the attempt failed: one line, no
+        // trace. Anything else is a surprise whose trace is worth reading: it goes with that
+        // same line, so it is logged once.
+        endLater(task, failureOutcome(task, TaskError.of(failure), failure),
+            failure instanceof TaskFailedException ? null : failure);
       }
     } else if (failure == null) {
-      LOG.info(() -> "task " + task.id() + ": the handler returned after its attempt "
-          + task.attempts() + " had ended (" + a.endedBy + "); its late result is discarded");
+      LOG.info(() -> attemptName(task) + ": the handler returned after the attempt had ended ("
+          + a.endedBy + "); its late result is discarded");
     }
     return a.abandoned;
   }
@@ -340,7 +366,18 @@ final class Attempts {
         .orElseThrow(() -> new TaskFailedException("unknown-type",
             "no handler for type '" + task.type() + "' on this instance"));
     Object input = json.fromJson(task.input(), handler.inputType());
-    Object result = handler.run(input, new Context(a));
+    // A handler from a jar of offload.handlers.dir runs with its own class loader as the
+    // thread's context loader, so libraries in that jar that look up resources through it (as
+    // many do) find their own.
+    Thread me = Thread.currentThread();
+    ClassLoader before = me.getContextClassLoader();
+    me.setContextClassLoader(handler.getClass().getClassLoader());
+    Object result;
+    try {
+      result = handler.run(input, new Context(a));
+    } finally {
+      me.setContextClassLoader(before);
+    }
     String text;
     try {
       text = json.toJson(result);
@@ -363,23 +400,50 @@ final class Attempts {
    * the retry (another instance, or the next start, runs it), as it keeps interrupted tasks.
    */
   private Outcome failureOutcome(Task task, TaskError error) {
+    return failureOutcome(task, error, null);
+  }
+
+  /**
+   * As above, unless the handler said otherwise through its {@link TaskFailedException}: a
+   * permanent failure ends the task; a retry-after one waits at least that long (capped by
+   * {@code maxDelay}, so a server cannot park a task for a year).
+   */
+  private Outcome failureOutcome(Task task, TaskError error, Throwable cause) {
     Instant now = now();
-    if (task.hasAttemptsLeft() && (accepting.getAsBoolean() || store.durable())) {
-      return new Outcome.Retry(error, now.plus(backoff.delay(task.attempts())));
+    TaskFailedException steer = cause instanceof TaskFailedException f ? f : null;
+    boolean retryable = steer == null || steer.retryable();
+    if (retryable && task.hasAttemptsLeft()
+        && (accepting.getAsBoolean() || store.durable())) {
+      Duration delay = backoff.delay(task.attempts());
+      Optional<Duration> after = steer == null ? Optional.empty() : steer.retryAfter();
+      if (after.isPresent()) {
+        Duration capped = after.get().compareTo(config.maxDelay()) > 0
+            ? config.maxDelay() : after.get();
+        delay = capped.compareTo(delay) > 0 ? capped : delay;
+      }
+      return new Outcome.Retry(error, now.plus(delay));
     }
     return new Outcome.Failed(error, now);
   }
 
-  /** Records how an attempt ended and tells the watchers; returns once it is recorded. */
+  /** Records how an attempt ended, tells the watchers, and logs it; returns once recorded. */
   void end(Task task, Outcome outcome) {
+    end(task, outcome, null);
+  }
+
+  /**
+   * As above; {@code unexpected} is what the handler threw when that was not a {@link
+   * TaskFailedException}: its trace goes with the one line that tells how the attempt ended.
+   */
+  private void end(Task task, Outcome outcome, Throwable unexpected) {
     Optional<Task> ended;
     try {
       ended = store.finish(task, outcome);
     } catch (RuntimeException e) {
-      endFailed(task, e);
+      recorded(task, outcome, unexpected, null, e);
       return;
     }
-    told(task, ended);
+    recorded(task, outcome, unexpected, ended, null);
   }
 
   /**
@@ -387,25 +451,21 @@ final class Attempts {
    * store that gathers ends (PostgreSQL's batch completer) writes this one with others; the
    * watchers are told once it is recorded. A stop waits for these ({@link #awaitNone}).
    */
-  private void endLater(Task task, Outcome outcome) {
+  private void endLater(Task task, Outcome outcome, Throwable unexpected) {
     ending.incrementAndGet();
-    java.util.concurrent.CompletableFuture<Optional<Task>> recorded;
+    CompletableFuture<Optional<Task>> recording;
     try {
-      recorded = store.finishAsync(task, outcome);
+      recording = store.finishAsync(task, outcome);
     } catch (RuntimeException e) {
       ending.decrementAndGet();
       signal();
-      endFailed(task, e);
+      recorded(task, outcome, unexpected, null, e);
       return;
     }
-    recorded.whenComplete((ended, error) -> {
+    recording.whenComplete((ended, error) -> {
       try {
-        if (error != null) {
-          endFailed(task, error instanceof java.util.concurrent.CompletionException
-              && error.getCause() != null ? error.getCause() : error);
-        } else {
-          told(task, ended);
-        }
+        recorded(task, outcome, unexpected, ended, error instanceof CompletionException
+            && error.getCause() != null ? error.getCause() : error);
       } finally {
         ending.decrementAndGet();
         signal();
@@ -413,22 +473,67 @@ final class Attempts {
     });
   }
 
-  private void endFailed(Task task, Throwable e) {
-    LOG.log(Level.SEVERE, "task " + task.id() + ": recording the end of attempt "
-        + task.attempts() + " failed; a durable store retries it when the lease expires", e);
+  /**
+   * The end of {@code task}'s attempt was recorded as {@code ended} (empty: fenced out), or
+   * recording it failed with {@code failed}: log it once and tell whoever waits.
+   */
+  private void recorded(Task task, Outcome outcome, Throwable unexpected, Optional<Task> ended,
+      Throwable failed) {
+    if (failed != null) {
+      if (unexpected != null) {
+        failed.addSuppressed(unexpected); // logged here, with this line, or it would be lost
+      }
+      LOG.log(Level.SEVERE, attemptName(task) + " ended (" + outcome.getClass().getSimpleName()
+          + ") but recording it failed; a durable store retries it when the lease expires",
+          failed);
+      return;
+    }
+    long runMillis = Math.max(0, clock.millis() - task.startedAt().toEpochMilli());
+    if (ended.isEmpty()) {
+      LOG.log(Level.INFO, attemptName(task) + " was no longer current (canceled or "
+          + "reclaimed); its outcome is discarded", unexpected);
+      return;
+    }
+    Task next = ended.get();
+    logEnd(task, next, outcome, unexpected, runMillis);
+    Events.tell(() -> events.attemptEnded(task, next, Duration.ofMillis(runMillis)));
+    watchers.changed(next);
+    if (!next.isTerminal()) {
+      dispatcher.wakeUp(); // a retry is due later; idle workers recompute their wait
+    }
   }
 
-  /** The end of {@code task}'s attempt was recorded as {@code ended} (empty: fenced out). */
-  private void told(Task task, Optional<Task> ended) {
-    if (ended.isPresent()) {
-      watchers.changed(ended.get());
-      if (!ended.get().isTerminal()) {
-        dispatcher.wakeUp(); // a retry is due later; idle workers recompute their wait
-      }
-    } else {
-      LOG.info(() -> "task " + task.id() + ": attempt " + task.attempts()
-          + " was no longer current (canceled or reclaimed); its outcome is discarded");
+  /**
+   * One line per attempt end: FINE for a success or a hand-back, WARNING for a failure (with
+   * its error and what happens next), and a stack trace only for an unexpected exception.
+   */
+  private static void logEnd(Task attempt, Task next, Outcome outcome, Throwable unexpected,
+      long runMillis) {
+    if (outcome instanceof Outcome.Succeeded) {
+      LOG.fine(() -> attemptName(attempt) + " succeeded after " + runMillis + " ms");
+      return;
     }
+    if (outcome instanceof Outcome.HandedBack) {
+      LOG.fine(() -> attemptName(attempt) + " was stopped with the server after " + runMillis
+          + " ms and handed back to the queue; it does not count");
+      return;
+    }
+    TaskError error = next.error();
+    String then = next.status() == TaskStatus.PENDING ? "; retry at " + next.nextAttemptAt()
+        : next.hasAttemptsLeft() ? "; not retried: the task failed" : "; the task failed";
+    String line = attemptName(attempt) + " failed after " + runMillis + " ms: "
+        + (error == null ? "" : error.type() + ": " + error.message()) + then;
+    if (unexpected == null) {
+      LOG.warning(line);
+    } else {
+      LOG.log(Level.WARNING, line, unexpected);
+    }
+  }
+
+  /** {@code task 6f1c… (owner alice, type sleep): attempt 2 of 3}. */
+  private static String attemptName(Task attempt) {
+    return attempt.logName() + ": attempt " + attempt.attempts() + " of "
+        + attempt.limits().maxAttempts();
   }
 
   private void onDeadline(Attempt a) {
@@ -436,9 +541,7 @@ final class Attempts {
       TaskError error = new TaskError(TaskError.TIMEOUT,
           "the task did not finish within its timeout of " + a.task.limits().timeoutSeconds()
               + "s");
-      LOG.warning(() -> "task " + a.task.id() + " (" + a.task.type() + ") attempt "
-          + a.task.attempts() + " timed out after " + a.task.limits().timeoutSeconds() + "s");
-      end(a.task, failureOutcome(a.task, error));
+      end(a.task, failureOutcome(a.task, error)); // its line says it timed out
       a.interrupt();
       scheduleAbandonCheck(a);
     }
@@ -455,9 +558,9 @@ final class Attempts {
 
   private void abandonIfStuck(Attempt a) {
     if (a.abandon()) {
-      LOG.warning(() -> "task " + a.task.id() + ": the " + a.task.type() + " handler ignored "
-          + "the interrupt for " + config.abandonAfter().toMillis() + " ms; its thread "
-          + a.threadName() + " is abandoned and a new worker takes its place");
+      LOG.warning(() -> attemptName(a.task) + ": the handler ignored the interrupt for "
+          + config.abandonAfter().toMillis() + " ms; its thread " + a.threadName()
+          + " is abandoned and a new worker takes its place");
       if (accepting.getAsBoolean()) {
         startWorker();
       }
@@ -569,7 +672,7 @@ final class Attempts {
       try {
         store.progress(attempt.task, p).ifPresent(watchers::changed);
       } catch (RuntimeException e) {
-        LOG.log(Level.FINE, "task " + taskId() + ": progress not recorded", e);
+        LOG.log(Level.FINE, attemptName(attempt.task) + ": progress not recorded", e);
       }
     }
   }

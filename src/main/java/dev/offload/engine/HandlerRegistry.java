@@ -18,12 +18,7 @@ public final class HandlerRegistry {
   public HandlerRegistry(Collection<? extends TaskHandler<?, ?>> handlers) {
     Map<String, TaskHandler<?, ?>> map = new TreeMap<>();
     for (TaskHandler<?, ?> h : handlers) {
-      String type = h.type();
-      if (type == null || !type.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
-        throw new IllegalArgumentException(
-            "handler " + h.getClass().getName() + " has an invalid type name '" + type
-                + "': use 1-64 characters of a-z, 0-9, '.', '_' or '-'");
-      }
+      String type = checkedType(h);
       TaskHandler<?, ?> previous = map.putIfAbsent(type, h);
       if (previous != null) {
         throw new IllegalArgumentException(
@@ -34,10 +29,41 @@ public final class HandlerRegistry {
     this.byType = Collections.unmodifiableMap(map);
   }
 
+  /**
+   * The handler's type name, if it is one clients can use.
+   *
+   * @throws IllegalArgumentException naming the handler's class when it is not
+   */
+  public static String checkedType(TaskHandler<?, ?> h) {
+    String type = h.type();
+    if (type == null || !type.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
+      throw new IllegalArgumentException(
+          "handler " + h.getClass().getName() + " has an invalid type name '" + type
+              + "': use 1-64 characters of a-z, 0-9, '.', '_' or '-'");
+    }
+    return type;
+  }
+
+  /** This registry's handlers and {@code more}; a type twice is refused as in the constructor. */
+  public HandlerRegistry with(Collection<? extends TaskHandler<?, ?>> more) {
+    List<TaskHandler<?, ?>> all = new ArrayList<>(byType.values());
+    all.addAll(more);
+    return new HandlerRegistry(all);
+  }
+
   /** Finds every {@link TaskHandler} listed in {@code META-INF/services} of the class loader. */
-  @SuppressWarnings("rawtypes")
   public static HandlerRegistry discover(ClassLoader loader) {
-    List<TaskHandler<?, ?>> found = new ArrayList<>();
+    return discover(loader, List.of());
+  }
+
+  /**
+   * The handlers listed in {@code META-INF/services} and {@code builtIns}: those the caller
+   * built itself because they need settings (no service has a constructor with arguments).
+   */
+  @SuppressWarnings("rawtypes")
+  public static HandlerRegistry discover(ClassLoader loader,
+      Collection<? extends TaskHandler<?, ?>> builtIns) {
+    List<TaskHandler<?, ?>> found = new ArrayList<>(builtIns);
     for (TaskHandler h : ServiceLoader.load(TaskHandler.class, loader)) {
       found.add(h);
     }

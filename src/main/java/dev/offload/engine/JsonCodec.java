@@ -15,6 +15,10 @@ import java.lang.reflect.Type;
 public final class JsonCodec implements AutoCloseable {
 
   private final Jsonb jsonb;
+  // Task inputs: the shapes of the handlers' input types, and a strict reader for inputs that
+  // arrive as text only (Java callers of the engine; HTTP hands the engine the tree it read).
+  private final InputShape shapes = new InputShape();
+  private final StrictJson strict = new StrictJson(StrictJson.DEFAULT_MAX_DEPTH);
 
   public JsonCodec() {
     this.jsonb =
@@ -34,6 +38,36 @@ public final class JsonCodec implements AutoCloseable {
 
   public <T> T fromJson(String json, Type type) throws JsonbException {
     return jsonb.fromJson(json, type);
+  }
+
+  /**
+   * Binds a task input to {@code type} exactly, or refuses it. The tree is checked against the
+   * type first ({@link InputShape}), so JSON-B never narrows a number, reads a string as a
+   * number or meets a member the type lacks; a handler whose type is a JSON tree gets the tree
+   * itself.
+   *
+   * @param text the input as JSON text, or null when there is none
+   * @param tree the same input as a tree when the caller has it, else null: the text is then
+   *     read here, as strictly as a request body
+   * @param name what the input is called in messages, e.g. {@code input}
+   * @return the bound input, or null when there is none (absent, or JSON null for a type that
+   *     is not a JSON tree; a {@code JsonValue} input gets {@code JsonValue.NULL})
+   * @throws InputShape.Mismatch when the input does not fit the type (the message names the
+   *     field and is written for a client)
+   * @throws StrictJson.Violation when {@code text} is not strict JSON (only without a tree)
+   * @throws JsonbException when JSON-B refuses what the check let through; its message may name
+   *     Java classes and is not for clients
+   */
+  public <T> T bindInput(Class<T> type, String text, JsonValue tree, String name) {
+    JsonValue value = tree != null ? tree : text == null ? null : strict.parse(text);
+    shapes.check(type, value, name);
+    if (value == null) {
+      return null;
+    }
+    if (type.isInstance(value)) {
+      return type.cast(value);
+    }
+    return jsonb.fromJson(text != null ? text : jsonb.toJson(value), type);
   }
 
   /** Parses any JSON text into a tree. */

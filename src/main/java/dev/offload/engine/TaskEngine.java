@@ -8,6 +8,9 @@ import dev.offload.store.TaskStore.Inserted;
 import dev.offload.store.TaskStore.OwnerStats;
 import dev.offload.store.TaskStore.StoreStats;
 import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.Limit;
+import dev.offload.task.LimitExceededException;
+import dev.offload.task.StoreUnavailableException;
 import dev.offload.task.Task;
 import dev.offload.task.TaskError;
 import dev.offload.task.TaskPage;
@@ -63,6 +66,8 @@ public final class TaskEngine implements AutoCloseable {
   private final Executor managedExecutor;
   private final String instance;
   private final Watchers watchers = new Watchers();
+  private final TaskEvents events;
+  private final History history;
   private final Admission admission;
   private final Attempts attempts;
   private final Dispatcher dispatcher;
@@ -85,10 +90,12 @@ public final class TaskEngine implements AutoCloseable {
     this.clock = b.clock;
     this.managedExecutor = b.executor;
     this.instance = b.instance != null ? b.instance : "offload-" + UUID.randomUUID();
+    this.history = new History(b.clock, Set.copyOf(handlers.types()));
+    this.events = TaskEvents.all(history, b.events);
     this.admission = new Admission(config, handlers, json, clock);
     this.attempts = new Attempts(new Attempts.Parts(config, store, handlers, json, clock,
         new Backoff(config.retryBase(), config.retryMax(), b.random), watchers, managedExecutor,
-        this::isAccepting));
+        this::isAccepting, events));
     this.dispatcher = new Dispatcher(store, clock, instance, Set.copyOf(handlers.types()),
         config.lease(), MAX_IDLE, this::isAccepting, this::claimed,
         store.durable() ? Math.max(1, config.workers() / 2) : 0);
@@ -108,6 +115,7 @@ public final class TaskEngine implements AutoCloseable {
     private Executor executor;
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
     private String instance;
+    private TaskEvents events = TaskEvents.NONE;
 
     private Builder(EngineConfig config, TaskStore store, HandlerRegistry handlers) {
       this.config = config;
@@ -140,6 +148,12 @@ public final class TaskEngine implements AutoCloseable {
     /** This instance's id in leases; unique per running instance. */
     public Builder instance(String instance) {
       this.instance = instance;
+      return this;
+    }
+
+    /** Told of what happens to tasks here (metrics, history). */
+    public Builder events(TaskEvents events) {
+      this.events = events;
       return this;
     }
 
@@ -272,15 +286,67 @@ public final class TaskEngine implements AutoCloseable {
    * @throws dev.offload.task.LimitExceededException past a pending limit
    */
   public Submission submit(SubmitRequest r) {
+    try {
+      if (state != State.RUNNING) {
+        throw new ShuttingDownException();
+      }
+      Task task = admission.admit(r);
+      Inserted inserted = store.insert(task);
+      if (inserted.created()) {
+        // FINE, not INFO: the submit path is measured in requests per second and a line per
+        // task would cost more than the rest of it; FINE shows the whole life of a task.
+        LOG.fine(() -> inserted.task().logName() + ": submitted, " + task.priority().wire()
+            + " priority, at most " + task.limits().maxAttempts() + " attempts, due at "
+            + task.dueAt());
+        Events.tell(() -> events.submitted(inserted.task()));
+        dispatcher.wakeUp();
+      } else {
+        LOG.fine(() -> inserted.task().logName() + ": submitted again with its Idempotency-Key;"
+            + " the existing task is answered");
+      }
+      return new Submission(inserted.task(), inserted.created());
+    } catch (ShuttingDownException e) {
+      Events.tell(() -> events.refused(r.type(), TaskEvents.Refusal.SHUTTING_DOWN));
+      throw e;
+    } catch (InvalidTaskException e) {
+      Events.tell(() -> events.refused(r.type(), TaskEvents.Refusal.INVALID));
+      throw e;
+    } catch (LimitExceededException e) {
+      Events.tell(() -> events.refused(r.type(), e.limit().scope() == Limit.Scope.OWNER
+          ? TaskEvents.Refusal.OWNER_QUOTA : TaskEvents.Refusal.QUEUE_FULL));
+      throw e;
+    } catch (StoreUnavailableException e) {
+      Events.tell(() -> events.refused(r.type(), TaskEvents.Refusal.STORE_UNAVAILABLE));
+      throw e;
+    }
+  }
+
+  /**
+   * Submits again what failed or canceled task {@code id} asked for, as a new task of the same
+   * owner linked to it ({@code retryOf}): same type, input, priority, timeout, attempts and TTL,
+   * due at once. Its input is checked again, as the type may have changed since.
+   *
+   * @throws TaskNotFoundException for an unknown id, or one the caller may not see
+   * @throws NotRetryableException when the task is pending, running or succeeded
+   */
+  public Submission retry(UUID id, Access access) {
+    Task original = get(id, access).orElseThrow(() -> new TaskNotFoundException(id));
+    if (original.status() != dev.offload.task.TaskStatus.FAILED
+        && original.status() != dev.offload.task.TaskStatus.CANCELED) {
+      throw new NotRetryableException(original);
+    }
     if (state != State.RUNNING) {
       throw new ShuttingDownException();
     }
-    Task task = admission.admit(r);
+    SubmitRequest again = new SubmitRequest(original.owner(), original.type(), original.input(),
+        original.priority(), original.limits().timeoutSeconds(),
+        (long) original.limits().maxAttempts(), 0L, original.limits().resultTtlSeconds(), null);
+    Task task = admission.admit(again, original.id());
     Inserted inserted = store.insert(task);
-    if (inserted.created()) {
-      dispatcher.wakeUp();
-    }
-    return new Submission(inserted.task(), inserted.created());
+    LOG.fine(() -> inserted.task().logName() + ": submitted by a retry of task " + original.id());
+    Events.tell(() -> events.submitted(inserted.task()));
+    dispatcher.wakeUp();
+    return new Submission(inserted.task(), true);
   }
 
   /** A task as a caller may see it: empty for an unknown id and for a task hidden from them. */
@@ -297,8 +363,42 @@ public final class TaskEngine implements AutoCloseable {
   public TaskPage list(TaskQuery query, Access access) {
     TaskQuery q = access.everyone() ? query
         : new TaskQuery(access.owner(), query.status(), query.type(), query.limit(),
-            query.after());
+            query.after(), query.idempotencyKey());
     return store.list(q);
+  }
+
+  /** What a bulk cancel matched and canceled. */
+  public record BulkCancel(long matched, long canceled) {}
+
+  /**
+   * Cancels every pending task of {@code type} and {@code owner} (null: any), at most {@code
+   * max}; with {@code dryRun} only counts them (an operator confirms the number first). Tasks
+   * that started or ended meanwhile are left alone.
+   */
+  public BulkCancel cancelPending(String owner, String type, boolean dryRun, int max) {
+    long matched = 0;
+    long canceled = 0;
+    String after = null;
+    do {
+      TaskPage page = store.list(new TaskQuery(owner, dev.offload.task.TaskStatus.PENDING, type,
+          100, after));
+      for (Task t : page.items()) {
+        if (matched >= max) {
+          return new BulkCancel(matched, canceled);
+        }
+        matched++;
+        if (!dryRun) {
+          try {
+            cancel(t.id());
+            canceled++;
+          } catch (AlreadyFinishedException | TaskNotFoundException gone) {
+            // It ended on its own between the page and the cancel.
+          }
+        }
+      }
+      after = page.next();
+    } while (after != null);
+    return new BulkCancel(matched, canceled);
   }
 
   /** Everyone's tasks. */
@@ -319,6 +419,8 @@ public final class TaskEngine implements AutoCloseable {
     }
     Task canceled = store.cancel(id, now()).orElseThrow(() -> new TaskNotFoundException(id));
     attempts.stop(id, "canceled");
+    LOG.fine(() -> canceled.logName() + ": canceled");
+    Events.tell(() -> events.canceled(canceled));
     watchers.changed(canceled);
     return canceled;
   }
@@ -437,6 +539,16 @@ public final class TaskEngine implements AutoCloseable {
 
   public EngineConfig config() {
     return config;
+  }
+
+  /** What this instance has done: per type since the start, per minute over the last hour. */
+  public History.Snapshot history() {
+    return history.snapshot();
+  }
+
+  /** Attempts running on this instance now, by type. */
+  public java.util.Map<String, Integer> runningByType() {
+    return attempts.runningByType();
   }
 
   /** Parked watchers, for health and tests. */

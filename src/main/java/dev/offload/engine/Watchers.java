@@ -45,7 +45,7 @@ final class Watchers {
       try {
         w.onChange(task);
       } catch (RuntimeException e) {
-        LOG.log(Level.WARNING, "watcher of task " + task.id() + " failed", e);
+        LOG.log(Level.WARNING, task.logName() + ": a watcher failed", e);
       }
     }
   }

@@ -12,17 +12,19 @@ import dev.offload.task.TaskQuery;
 import dev.offload.task.TaskStatus;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableMap;
+import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 
 /**
@@ -37,20 +39,33 @@ import java.util.UUID;
  * <p>One lock guards all indexes: every operation is a few map updates, so a single lock is both
  * simpler and faster here than finer-grained locking, and {@link #sweep} works in bounded
  * batches so it never holds the lock for long.
+ *
+ * <p>Every retained task costs a few index entries, so the indexes hold the store's own {@link
+ * Entry} objects directly (ordered by comparators, finished ones chained in finishing order)
+ * rather than keys made for them: the memory benchmark counts each object.
  */
 public final class MemoryTaskStore implements TaskStore {
 
   private final StoreLimits limits;
   private final Object lock = new Object();
 
+  private static final Comparator<Entry> BY_SEQ = Comparator.comparingLong(e -> e.seq);
+  private static final Comparator<Entry> BY_EXPIRY =
+      Comparator.comparingLong((Entry e) -> e.task.expiresAtMillis())
+          .thenComparingLong(e -> e.seq);
+
   // All guarded by lock.
   private final Map<UUID, Entry> byId = new HashMap<>();
-  private final TreeMap<Long, Entry> bySeq = new TreeMap<>();
+  private final TreeSet<Entry> bySeq = new TreeSet<>(BY_SEQ);
   /** Pending tasks not yet due; moved to {@link #ready} by the claim that finds them due. */
   private final TreeMap<Key, Entry> waiting = new TreeMap<>();
   private final EnumMap<Priority, Lanes> ready = new EnumMap<>(Priority.class);
-  private final LinkedHashSet<Entry> finishedOrder = new LinkedHashSet<>();
-  private final TreeMap<Key, Entry> byExpiry = new TreeMap<>();
+  /** Finished tasks kept, oldest finished first: a chain through the entries. */
+  private Entry oldestFinished;
+  private Entry newestFinished;
+  private long finished;
+  /** Finished tasks by expiry, then arrival. */
+  private final TreeSet<Entry> byExpiry = new TreeSet<>(BY_EXPIRY);
   private final Map<String, Entry> byIdempotencyKey = new HashMap<>();
   private final Map<String, Usage> pendingByOwner = new HashMap<>();
   private long nextSeq;
@@ -85,12 +100,18 @@ public final class MemoryTaskStore implements TaskStore {
     final long seq;
     Task task;
     Key queueKey;
-    /** Bytes counted while finished and retained. */
-    long retained;
+    /** The finishing order of the kept finished tasks. */
+    Entry older;
+    Entry newer;
 
     Entry(long seq, Task task) {
       this.seq = seq;
       this.task = task;
+    }
+
+    /** A key for looking up by arrival number. */
+    static Entry probe(long seq) {
+      return new Entry(seq, null);
     }
   }
 
@@ -175,7 +196,7 @@ public final class MemoryTaskStore implements TaskStore {
       admit(task);
       Entry e = new Entry(nextSeq++, task);
       byId.put(task.id(), e);
-      bySeq.put(e.seq, e);
+      bySeq.add(e);
       if (key != null) {
         byIdempotencyKey.put(key, e);
       }
@@ -218,13 +239,13 @@ public final class MemoryTaskStore implements TaskStore {
   public TaskPage list(TaskQuery q) {
     Long after = q.afterSeq();
     synchronized (lock) {
-      NavigableMap<Long, Entry> from = bySeq.descendingMap();
+      NavigableSet<Entry> from = bySeq.descendingSet();
       if (after != null) {
-        from = from.tailMap(after, false);
+        from = from.tailSet(Entry.probe(after), false);
       }
       List<Task> items = new ArrayList<>(Math.min(q.limit(), 1000));
       List<String> cursors = new ArrayList<>(Math.min(q.limit(), 1000));
-      for (Entry e : from.values()) {
+      for (Entry e : from) {
         if (q.matches(e.task)) {
           if (items.size() == q.limit()) {
             return new TaskPage(items, cursors.get(cursors.size() - 1), cursors);
@@ -339,8 +360,9 @@ public final class MemoryTaskStore implements TaskStore {
   public int sweep(Instant now, int batch) {
     synchronized (lock) {
       int removed = 0;
-      while (removed < batch && !byExpiry.isEmpty() && !byExpiry.firstKey().at().isAfter(now)) {
-        remove(byExpiry.firstEntry().getValue());
+      while (removed < batch && !byExpiry.isEmpty()
+          && byExpiry.first().task.expiresAtMillis() <= now.toEpochMilli()) {
+        remove(byExpiry.first());
         removed++;
       }
       return removed;
@@ -350,7 +372,7 @@ public final class MemoryTaskStore implements TaskStore {
   @Override
   public StoreStats stats() {
     synchronized (lock) {
-      return new StoreStats(pendingTasks, running, finishedOrder.size(), pendingBytes,
+      return new StoreStats(pendingTasks, running, finished, pendingBytes,
           retainedBytes, pendingByOwner.size());
     }
   }
@@ -433,35 +455,49 @@ public final class MemoryTaskStore implements TaskStore {
   /** A task just ended: keep it for its TTL, within the retained caps. */
   private void retire(Entry e) {
     if (e.task.limits().resultTtlSeconds() == 0) {
-      remove(e);
+      forget(e);
       return;
     }
-    e.retained = e.task.bytes();
-    retainedBytes += e.retained;
-    finishedOrder.add(e);
-    byExpiry.put(new Key(e.task.expiresAt(), e.seq), e);
-    Iterator<Entry> oldest = finishedOrder.iterator();
-    while ((finishedOrder.size() > limits.retainedTasks() || retainedBytes > limits.retainedBytes())
-        && oldest.hasNext()) {
-      Entry victim = oldest.next();
-      oldest.remove();
-      retainedBytes -= victim.retained;
-      byExpiry.remove(new Key(victim.task.expiresAt(), victim.seq));
-      forget(victim);
+    retainedBytes += e.task.bytes();
+    finished++;
+    e.older = newestFinished;
+    if (newestFinished != null) {
+      newestFinished.newer = e;
+    } else {
+      oldestFinished = e;
+    }
+    newestFinished = e;
+    byExpiry.add(e);
+    while ((finished > limits.retainedTasks() || retainedBytes > limits.retainedBytes())
+        && oldestFinished != null) {
+      remove(oldestFinished);
     }
   }
 
+  /** Removes a task, finished (kept) or not, from every index. */
   private void remove(Entry e) {
-    if (e.task.isTerminal() && finishedOrder.remove(e)) {
-      retainedBytes -= e.retained;
-      byExpiry.remove(new Key(e.task.expiresAt(), e.seq));
+    if (e.task.isTerminal() && byExpiry.remove(e)) {
+      retainedBytes -= e.task.bytes();
+      finished--;
+      if (e.older != null) {
+        e.older.newer = e.newer;
+      } else {
+        oldestFinished = e.newer;
+      }
+      if (e.newer != null) {
+        e.newer.older = e.older;
+      } else {
+        newestFinished = e.older;
+      }
+      e.older = null;
+      e.newer = null;
     }
     forget(e);
   }
 
   private void forget(Entry e) {
     byId.remove(e.task.id());
-    bySeq.remove(e.seq);
+    bySeq.remove(e);
     String key = idempotencyKey(e.task);
     if (key != null) {
       byIdempotencyKey.remove(key, e);

@@ -1,6 +1,5 @@
 package dev.offload.task;
 
-import java.time.Duration;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -10,12 +9,17 @@ import java.util.UUID;
  * them in.
  *
  * <p>{@code input} and {@code result} are JSON texts, kept as compact strings: cheaper to retain
- * than a parsed tree, and what the database stores anyway.
+ * than a parsed tree, and what the database stores anyway. Times are kept as epoch milliseconds
+ * ({@link #NO_TIME} when they do not apply yet) and handed out as {@link Instant}s: a retained
+ * task then holds no time objects (the memory benchmark counts every one).
  */
 public record Task(Spec spec, State state) {
 
   /** The owner of tasks when authentication is switched off ({@code offload.auth=none}). */
   public static final String ANONYMOUS = "anonymous";
+
+  /** A time that does not apply (yet): what null is for the {@link Instant} accessors. */
+  public static final long NO_TIME = Long.MIN_VALUE;
 
   public Task {
     if (spec == null || state == null) {
@@ -32,7 +36,9 @@ public record Task(Spec spec, State state) {
    * @param inputView the input as views and logs may show it (secrets masked by the handler's
    *     {@link TaskHandler#redact}), or null when that is {@code input} itself
    * @param inputBytes the UTF-8 length of {@code input}: what the byte budgets count
+   * @param createdAtMillis when it was submitted, in epoch milliseconds
    * @param fingerprint what makes two submissions "the same request" for an idempotency key
+   * @param retryOf the failed or canceled task this one retries (an operator's retry), or null
    */
   public record Spec(
       UUID id,
@@ -43,13 +49,14 @@ public record Task(Spec spec, State state) {
       String inputView,
       long inputBytes,
       Limits limits,
-      Instant createdAt,
+      long createdAtMillis,
       String idempotencyKey,
-      String fingerprint) {
+      String fingerprint,
+      UUID retryOf) {
 
     public Spec {
       if (id == null || type == null || owner == null || priority == null || limits == null
-          || createdAt == null) {
+          || createdAtMillis == NO_TIME) {
         throw new IllegalArgumentException("id, type, owner, priority, limits and createdAt "
             + "are required");
       }
@@ -61,15 +68,18 @@ public record Task(Spec spec, State state) {
     }
   }
 
-  /** Where a task stands; each change makes a new one. */
+  /**
+   * Where a task stands; each change makes a new one. Times in epoch milliseconds, {@link
+   * #NO_TIME} when they do not apply; when a finished task expires follows from {@code
+   * finishedAtMillis} and its TTL.
+   */
   public record State(
       TaskStatus status,
       int attempts,
       Progress progress,
-      Instant startedAt,
-      Instant finishedAt,
-      Instant nextAttemptAt,
-      Instant expiresAt,
+      long startedAtMillis,
+      long finishedAtMillis,
+      long nextAttemptAtMillis,
       String result,
       TaskError error) {
 
@@ -86,7 +96,17 @@ public record Task(Spec spec, State state) {
   /** A new pending task, due at {@code dueAt}. */
   public static Task pending(Spec spec, Instant dueAt) {
     return new Task(spec,
-        new State(TaskStatus.PENDING, 0, null, null, null, dueAt, null, null, null));
+        new State(TaskStatus.PENDING, 0, null, NO_TIME, NO_TIME, millis(dueAt), null, null));
+  }
+
+  /** Epoch milliseconds of {@code at}, or {@link #NO_TIME} for null. */
+  public static long millis(Instant at) {
+    return at == null ? NO_TIME : at.toEpochMilli();
+  }
+
+  /** The instant of {@code millis}, or null for {@link #NO_TIME}. */
+  public static Instant instant(long millis) {
+    return millis == NO_TIME ? null : Instant.ofEpochMilli(millis);
   }
 
   // ---------------------------------------------------------------- the spec, for short
@@ -116,7 +136,7 @@ public record Task(Spec spec, State state) {
   }
 
   public Instant createdAt() {
-    return spec.createdAt();
+    return Instant.ofEpochMilli(spec.createdAtMillis());
   }
 
   public String idempotencyKey() {
@@ -125,6 +145,10 @@ public record Task(Spec spec, State state) {
 
   public String fingerprint() {
     return spec.fingerprint();
+  }
+
+  public UUID retryOf() {
+    return spec.retryOf();
   }
 
   // ---------------------------------------------------------------- the state, for short
@@ -142,19 +166,34 @@ public record Task(Spec spec, State state) {
   }
 
   public Instant startedAt() {
-    return state.startedAt();
+    return instant(state.startedAtMillis());
   }
 
   public Instant finishedAt() {
-    return state.finishedAt();
+    return instant(state.finishedAtMillis());
   }
 
+  /** When a pending task is due; null for any other status. */
   public Instant nextAttemptAt() {
-    return state.nextAttemptAt();
+    return status() == TaskStatus.PENDING ? instant(state.nextAttemptAtMillis()) : null;
   }
 
+  /** When the pending task, or the running attempt, was due; else null. */
+  public Instant dueAt() {
+    return status() == TaskStatus.PENDING || status() == TaskStatus.RUNNING
+        ? instant(state.nextAttemptAtMillis()) : null;
+  }
+
+  /** When a finished task is forgotten: {@code finishedAt + resultTtlSeconds}; else null. */
   public Instant expiresAt() {
-    return state.expiresAt();
+    return instant(expiresAtMillis());
+  }
+
+  /** {@link #expiresAt()} in epoch milliseconds, or {@link #NO_TIME}. */
+  public long expiresAtMillis() {
+    return isTerminal() && state.finishedAtMillis() != NO_TIME
+        ? state.finishedAtMillis() + limits().resultTtlSeconds() * 1000
+        : NO_TIME;
   }
 
   public String result() {
@@ -174,54 +213,81 @@ public record Task(Spec spec, State state) {
     return spec.inputBytes() + Utf8.length(state.result());
   }
 
+  /**
+   * How every log line names a task: {@code task 6f1c… (owner alice, type sleep)}. One form
+   * everywhere, so that one grep for the id (or for {@code owner alice}) follows a task through
+   * its submit, attempts, retries and end, on every instance. Control characters in the owner
+   * (a principal's name is the container's business) are shown as {@code ?}, so a name cannot
+   * forge a log line of its own.
+   */
+  public String logName() {
+    return "task " + id() + " (owner " + printable(owner()) + ", type " + type() + ")";
+  }
+
+  private static String printable(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isISOControl(s.charAt(i))) {
+        StringBuilder b = new StringBuilder(s.length());
+        s.chars().forEach(c -> b.append(Character.isISOControl(c) ? '?' : (char) c));
+        return b.toString();
+      }
+    }
+    return s;
+  }
+
   // ---------------------------------------------------------------- transitions
 
-  /** Claimed by a worker: the next attempt starts. */
+  /**
+   * Claimed by a worker: the next attempt starts. The running snapshot remembers when the
+   * attempt was due ({@link #dueAt()}), so how long it waited in the queue can be told.
+   */
   public Task started(Instant now) {
     requireStatus(TaskStatus.PENDING);
-    return with(new State(TaskStatus.RUNNING, attempts() + 1, null, now, null, null, null, null,
-        error()));
+    return with(new State(TaskStatus.RUNNING, attempts() + 1, null, millis(now), NO_TIME,
+        state.nextAttemptAtMillis(), null, error()));
   }
+
+
 
   public Task withProgress(Progress p) {
     requireStatus(TaskStatus.RUNNING);
     State s = state;
-    return with(new State(s.status(), s.attempts(), p, s.startedAt(), s.finishedAt(),
-        s.nextAttemptAt(), s.expiresAt(), s.result(), s.error()));
+    return with(new State(s.status(), s.attempts(), p, s.startedAtMillis(),
+        s.finishedAtMillis(), s.nextAttemptAtMillis(), s.result(), s.error()));
   }
 
   /** The last progress is kept: it shows how the attempt ended (both stores agree on this). */
   public Task succeeded(String resultJson, Instant now) {
     requireStatus(TaskStatus.RUNNING);
-    return with(new State(TaskStatus.SUCCESS, attempts(), progress(), startedAt(), now, null,
-        expiry(now), resultJson, null));
+    return with(new State(TaskStatus.SUCCESS, attempts(), progress(), state.startedAtMillis(),
+        millis(now), NO_TIME, resultJson, null));
   }
 
   public Task failed(TaskError e, Instant now) {
-    return with(new State(TaskStatus.FAILED, attempts(), progress(), startedAt(), now, null,
-        expiry(now), null, e));
+    return with(new State(TaskStatus.FAILED, attempts(), progress(), state.startedAtMillis(),
+        millis(now), NO_TIME, null, e));
   }
 
   /** Back to pending after a failed attempt; {@code attempts} keeps counting. */
   public Task retrying(TaskError e, Instant dueAt) {
     requireStatus(TaskStatus.RUNNING);
-    return with(new State(TaskStatus.PENDING, attempts(), progress(), startedAt(), null, dueAt,
-        null, null, e));
+    return with(new State(TaskStatus.PENDING, attempts(), progress(), state.startedAtMillis(),
+        NO_TIME, millis(dueAt), null, e));
   }
 
   /** Handed back to the queue without counting the attempt (graceful stop of a durable store). */
   public Task handedBack(Instant now) {
     requireStatus(TaskStatus.RUNNING);
-    return with(new State(TaskStatus.PENDING, attempts() - 1, null, startedAt(), null, now, null,
-        null, error()));
+    return with(new State(TaskStatus.PENDING, attempts() - 1, null, state.startedAtMillis(),
+        NO_TIME, millis(now), null, error()));
   }
 
   public Task canceled(Instant now) {
     if (isTerminal()) {
       throw new IllegalStateException("task " + id() + " is already " + status().wire());
     }
-    return with(new State(TaskStatus.CANCELED, attempts(), progress(), startedAt(), now, null,
-        expiry(now), null, null));
+    return with(new State(TaskStatus.CANCELED, attempts(), progress(), state.startedAtMillis(),
+        millis(now), NO_TIME, null, null));
   }
 
   /** Whether another attempt is allowed after the current one fails. */
@@ -231,10 +297,6 @@ public record Task(Spec spec, State state) {
 
   private Task with(State next) {
     return new Task(spec, next);
-  }
-
-  private Instant expiry(Instant now) {
-    return now.plus(Duration.ofSeconds(limits().resultTtlSeconds()));
   }
 
   private void requireStatus(TaskStatus expected) {

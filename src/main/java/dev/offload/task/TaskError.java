@@ -13,7 +13,11 @@ public record TaskError(String type, String message) {
 
   public static TaskError of(Throwable t) {
     if (t instanceof TaskFailedException f) {
-      return new TaskError(f.type(), f.getMessage());
+      // A handler may leave either out; clients are promised both (the task view's error has
+      // a type and a message), so the class name and the type stand in.
+      String type = f.type() == null || f.type().isBlank() ? t.getClass().getSimpleName()
+          : f.type();
+      return new TaskError(type, f.getMessage() == null ? type : f.getMessage());
     }
     String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
     return new TaskError(t.getClass().getSimpleName(), message);

@@ -2,7 +2,10 @@ package dev.offload.task;
 
 /**
  * One task type. Implement this, list the class in {@code
- * META-INF/services/dev.offload.task.TaskHandler}, and the type is available over HTTP.
+ * META-INF/services/dev.offload.task.TaskHandler} of a jar, put the jar in the folder that
+ * {@code offload.handlers.dir} names, and the type is available over HTTP. Offload builds it once
+ * at start with its public no-argument constructor and calls it from many workers at once: keep
+ * it free of per-task state.
  *
  * @param <I> the input type the request's {@code input} is bound to with JSON-B
  * @param <O> the result, serialised with JSON-B
@@ -35,8 +38,9 @@ public interface TaskHandler<I, O> {
   }
 
   /**
-   * Does the work on a worker thread. Throwing anything fails the attempt; an interrupt means
-   * the task was canceled, timed out, or the server is stopping.
+   * Does the work on a worker thread. Throwing anything fails the attempt (retried while the
+   * task has attempts left, unless it is a {@link TaskFailedException#permanent} failure); an
+   * interrupt means the task was canceled, timed out, or the server is stopping.
    */
   O run(I input, TaskContext context) throws Exception;
 }

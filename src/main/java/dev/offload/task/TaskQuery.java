@@ -5,12 +5,18 @@ package dev.offload.task;
  *
  * @param owner only this owner's tasks, or null for everyone's
  * @param after an opaque cursor from a previous page's {@code next}, or null for the first page
+ * @param idempotencyKey only the task submitted with this key (per owner), or null
  */
-public record TaskQuery(String owner, TaskStatus status, String type, int limit, String after) {
+public record TaskQuery(
+    String owner, TaskStatus status, String type, int limit, String after, String idempotencyKey) {
   public TaskQuery {
     if (limit < 1) {
       throw new IllegalArgumentException("limit must be at least 1");
     }
+  }
+
+  public TaskQuery(String owner, TaskStatus status, String type, int limit, String after) {
+    this(owner, status, type, limit, after, null);
   }
 
   /** Everyone's tasks. */
@@ -22,7 +28,8 @@ public record TaskQuery(String owner, TaskStatus status, String type, int limit,
   public boolean matches(Task t) {
     return (owner == null || owner.equals(t.owner()))
         && (status == null || status == t.status())
-        && (type == null || type.equals(t.type()));
+        && (type == null || type.equals(t.type()))
+        && (idempotencyKey == null || idempotencyKey.equals(t.idempotencyKey()));
   }
 
   /**

@@ -1,6 +1,7 @@
 package dev.offload.web;
 
 import dev.offload.engine.InvalidTaskException;
+import dev.offload.engine.NotRetryableException;
 import dev.offload.engine.ShuttingDownException;
 import dev.offload.engine.TaskNotFoundException;
 import dev.offload.task.AlreadyFinishedException;
@@ -15,7 +16,6 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -86,8 +86,18 @@ public abstract class ApiServlet extends HttpServlet {
   protected abstract void handle(HttpServletRequest req, HttpServletResponse resp)
       throws IOException;
 
-  private static boolean allows(String allow, String method) {
-    return Arrays.stream(allow.split(",\\s*")).anyMatch(method::equals);
+  /** Whether {@code method} is one of the comma-separated {@code allow} (no regex per call). */
+  static boolean allows(String allow, String method) {
+    int from = 0;
+    while (from < allow.length()) {
+      int comma = allow.indexOf(',', from);
+      int end = comma < 0 ? allow.length() : comma;
+      if (allow.substring(from, end).trim().equals(method)) {
+        return true;
+      }
+      from = end + 1;
+    }
+    return false;
   }
 
   /** The one map from domain exceptions to HTTP problems. */
@@ -105,6 +115,10 @@ public abstract class ApiServlet extends HttpServlet {
     }
     if (e instanceof TaskNotFoundException) {
       return Problem.notFound(NO_SUCH_TASK).exception();
+    }
+    if (e instanceof NotRetryableException n) {
+      return Problem.of(409, "Conflict", e.getMessage())
+          .with("taskStatus", n.task().status().wire()).exception();
     }
     if (e instanceof AlreadyFinishedException f) {
       return Problem.of(409, "Conflict", e.getMessage())
@@ -150,6 +164,7 @@ public abstract class ApiServlet extends HttpServlet {
       return;
     }
     resp.resetBuffer();
+    resp.setHeader("Cache-Control", "no-store");
     p.headers().forEach(resp::setHeader);
     Offload offload = Offload.from(req.getServletContext());
     write(req, resp, p.problem().status(), Problem.MEDIA_TYPE,

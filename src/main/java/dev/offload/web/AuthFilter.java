@@ -15,7 +15,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Establishes the {@link Caller} of every API request, or refuses it.
+ * Establishes the {@link Caller} of every API request (and of {@code /metrics}), or refuses it.
  *
  * <ul>
  *   <li>{@code offload.auth=container}: the container's principal and roles ({@code
@@ -27,10 +27,12 @@ import java.util.logging.Logger;
  *   <li>{@code none}: every caller is one owner with every role.
  * </ul>
  *
- * <p>Then: a caller with none of Offload's roles gets 403, except on health, which answers
- * anyone (with the status only); a state-changing request that a browser sent from a foreign
- * page with credentials it added by itself gets 403; CORS preflights of listed origins are
- * answered here, before any authentication (a preflight carries no credentials).
+ * <p>Then: a caller with none of Offload's roles gets 403, except on the open resources:
+ * health, which answers anyone (with the status only), and the OpenAPI document; a
+ * state-changing request that a browser sent from a foreign page with credentials it added by
+ * itself gets 403; CORS preflights are checked here, before any authentication (a preflight
+ * carries no credentials), and one from a listed origin goes on to the resource, which answers
+ * it as any OPTIONS.
  *
  * <p>Mapped with {@code page=true} to the status page itself, it only triggers the container's
  * login, so a browser asks for the credentials when the page is opened.
@@ -61,6 +63,9 @@ public final class AuthFilter extends HttpFilter {
       Cors cors = offload.cors();
       if (Cors.isPreflight(req)) {
         cors.preflight(req, resp);
+        // Then the resource answers it as it answers any OPTIONS (204 with its Allow): every
+        // OPTIONS says what the resource allows, a preflight too.
+        chain.doFilter(req, resp);
         return;
       }
       cors.decorate(req, resp);
@@ -72,10 +77,9 @@ public final class AuthFilter extends HttpFilter {
       if (caller == null) {
         return; // the container has challenged the client
       }
-      boolean health = isHealth(req);
-      if (!caller.isKnown() && !health) {
+      if (!caller.isKnown() && !isOpen(req)) {
         throw Problem.of(403, "Forbidden", "'" + caller.owner() + "' has none of Offload's roles "
-            + "(offload-user, offload-viewer, offload-admin)").exception();
+            + "(offload-user, offload-viewer, offload-admin, offload-metrics)").exception();
       }
       if (STATE_CHANGING.contains(req.getMethod()) && caller.via() != Caller.Via.TOKEN
           && cors.isForeign(req)) {
@@ -105,7 +109,7 @@ public final class AuthFilter extends HttpFilter {
           "the bearer token is not valid", "Bearer realm=\"offload\", error=\"invalid_token\""));
     }
     if (mode == OffloadConfig.AuthMode.TOKEN) {
-      if (authorization == null && isHealth(req)) {
+      if (authorization == null && isOpen(req)) {
         return Caller.anonymous();
       }
       throw unauthorized("this API needs 'Authorization: Bearer <token>'",
@@ -113,7 +117,7 @@ public final class AuthFilter extends HttpFilter {
     }
     Principal principal = req.getUserPrincipal();
     if (principal == null) {
-      if (authorization == null && isHealth(req)) {
+      if (authorization == null && isOpen(req)) {
         return Caller.anonymous();
       }
       if (!authenticate(req, resp)) {
@@ -195,8 +199,14 @@ public final class AuthFilter extends HttpFilter {
     return token.isEmpty() ? null : token;
   }
 
-  private static boolean isHealth(HttpServletRequest req) {
+  /**
+   * Resources anyone may ask without credentials: health, for load balancers and probes, and the
+   * OpenAPI document, which describes the API and holds no data. Credentials that are sent are
+   * still checked.
+   */
+  private static boolean isOpen(HttpServletRequest req) {
     String path = req.getServletPath() + (req.getPathInfo() == null ? "" : req.getPathInfo());
-    return path.equals("/api/health") || path.startsWith("/api/health/");
+    return path.equals("/api/health") || path.startsWith("/api/health/")
+        || path.equals("/api/openapi.json");
   }
 }

@@ -69,8 +69,9 @@ final class Cors {
 
   /**
    * Whether a state-changing request comes from a page of another origin that is not listed:
-   * {@code Sec-Fetch-Site} when the browser sends it, else {@code Origin} against the {@code
-   * Host} the request was sent to. Requests that carry neither (curl, programs) pass.
+   * {@code Sec-Fetch-Site} when the browser sends it, else {@code Origin} against the host and
+   * port the request was sent to (as the container sees them, so its forwarded-header handling
+   * behind a proxy counts). Requests that carry neither (curl, programs) pass.
    */
   boolean isForeign(HttpServletRequest req) {
     String origin = req.getHeader("Origin");
@@ -84,9 +85,9 @@ final class Cors {
     if (origin == null) {
       return false;
     }
-    String host = req.getHeader("Host");
-    return host == null || !authority(origin).equalsIgnoreCase(withDefaultPort(host,
-        origin.regionMatches(true, 0, "https:", 0, 6) ? 443 : 80));
+    String server = req.getServerName();
+    String host = server.contains(":") && !server.startsWith("[") ? "[" + server + "]" : server;
+    return !authority(origin).equalsIgnoreCase(host + ":" + req.getServerPort());
   }
 
   /** {@code host:port} of an origin, the port made explicit; "" for "null" or garbage. */
@@ -104,8 +105,4 @@ final class Cors {
     }
   }
 
-  private static String withDefaultPort(String host, int dflt) {
-    boolean hasPort = host.startsWith("[") ? host.contains("]:") : host.contains(":");
-    return hasPort ? host : host + ":" + dflt;
-  }
 }

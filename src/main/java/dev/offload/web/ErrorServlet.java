@@ -40,6 +40,9 @@ public final class ErrorServlet extends HttpServlet {
     resp.setContentType(Problem.MEDIA_TYPE);
     resp.setCharacterEncoding("UTF-8");
     resp.setHeader("Cache-Control", "no-store");
+    if (status == 503 || status == 429) {
+      resp.setHeader("Retry-After", "5"); // every 503 and 429 of Offload says when to come back
+    }
     if (offload != null && !"HEAD".equals(req.getMethod())) {
       resp.getOutputStream().write(
           offload.json().toJson(p.body()).getBytes(StandardCharsets.UTF_8));

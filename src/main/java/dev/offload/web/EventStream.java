@@ -88,7 +88,7 @@ final class EventStream implements TaskWatcher, AsyncListener {
    */
   static void open(Offload offload, HttpServletRequest req, HttpServletResponse resp,
       Caller caller, Task first) throws IOException {
-    Waits.Permit permit = offload.waits().open(caller.owner());
+    Waits.Permit permit = offload.waits().open(caller.owner(), Waits.Kind.STREAM);
     AsyncContext async;
     try {
       headers(resp);

@@ -1,8 +1,10 @@
 package dev.offload.web;
 
+import dev.offload.engine.HandlerJars;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.TaskEngine;
 import dev.offload.store.TaskStore;
+import dev.offload.web.metrics.OffloadMetrics;
 import jakarta.servlet.ServletContext;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -14,6 +16,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param heartbeats schedules SSE heartbeats and stream ends
  * @param tokens the bearer tokens, or null when no tokens file is set
  * @param waits the open waits and streams, counted against their limits
+ * @param metrics what {@code /metrics} serves; closed after the store
+ * @param handlerJars the handler jars of {@code offload.handlers.dir} (closed last), or null
  */
 record Offload(
     OffloadConfig config,
@@ -24,7 +28,9 @@ record Offload(
     ScheduledExecutorService heartbeats,
     Cors cors,
     Tokens tokens,
-    Waits waits) {
+    Waits waits,
+    OffloadMetrics metrics,
+    HandlerJars handlerJars) {
 
   static final String ATTRIBUTE = Offload.class.getName();
 

@@ -1,6 +1,8 @@
 package dev.offload.web;
 
 import dev.offload.engine.EngineConfig;
+import dev.offload.handlers.EmailHandler;
+import dev.offload.handlers.HttpHandler;
 import dev.offload.store.StoreLimits;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +23,11 @@ import java.util.function.UnaryOperator;
  * value stops the start-up with a message naming the setting.
  */
 public record OffloadConfig(
-    EngineConfig engine, StoreConfig store, WebConfig web, SecurityConfig security) {
+    EngineConfig engine,
+    StoreConfig store,
+    WebConfig web,
+    SecurityConfig security,
+    OutboundConfig outbound) {
 
   /** Where the tasks live, and how much of them. */
   public record StoreConfig(
@@ -72,9 +78,21 @@ public record OffloadConfig(
    * @param tokensFile the bearer tokens file, or null
    * @param corsOrigins origins whose browser code may call the API
    * @param types the task types offered, or null for every type found
+   * @param handlersDir the folder of handler jars loaded at start, or null for none: code the
+   *     server runs, so it belongs with who may do what
    */
   public record SecurityConfig(
-      AuthMode auth, Path tokensFile, List<String> corsOrigins, List<String> types) {}
+      AuthMode auth, Path tokensFile, List<String> corsOrigins, List<String> types,
+      Path handlersDir) {}
+
+  /**
+   * The built-in task types that reach the outside world.
+   *
+   * @param http the http task type's settings
+   * @param smtp the SMTP server of the email task type; null when {@code offload.smtp.host} is
+   *     unset, and then there is no email task type
+   */
+  public record OutboundConfig(HttpHandler.Settings http, EmailHandler.Settings smtp) {}
 
   /** Looks a setting up by its dotted name; null when unset. */
   @FunctionalInterface
@@ -193,9 +211,69 @@ public record OffloadConfig(
           "each origin must be scheme://host[:port] without a path, got '" + o + "'");
     }
     List<String> types = r.list("offload.types");
+    String handlers = r.text("offload.handlers.dir", null);
+    // Absolute, so the log names the folder whatever directory the container started in.
+    Path handlersDir = handlers == null ? null
+        : r.path("offload.handlers.dir", handlers).toAbsolutePath().normalize();
+    // A folder that is not there is a typo, not "no handlers": the start says so.
+    r.require(handlersDir == null || Files.isDirectory(handlersDir), "offload.handlers.dir",
+        "'" + handlers + "' is not a directory");
     SecurityConfig security = new SecurityConfig(auth, tokensFile, origins,
-        types.isEmpty() || types.equals(List.of("*")) ? null : types);
-    return new OffloadConfig(engine, store, web, security);
+        types.isEmpty() || types.equals(List.of("*")) ? null : types, handlersDir);
+    return new OffloadConfig(engine, store, web, security, outbound(r));
+  }
+
+  private static OutboundConfig outbound(Reader r) {
+    HttpHandler.Settings d = HttpHandler.Settings.defaults();
+    List<String> allow = r.list("offload.http.allow");
+    int timeoutMax = (int) r.number("offload.http.timeout.max.seconds", d.timeoutMaxSeconds(), 1,
+        3600);
+    int timeout = (int) r.number("offload.http.timeout.default.seconds",
+        Math.min(d.timeoutDefaultSeconds(), timeoutMax), 1, 3600);
+    r.require(timeout <= timeoutMax, "offload.http.timeout.default.seconds",
+        "must not exceed offload.http.timeout.max.seconds (" + timeoutMax + ")");
+    int connect =
+        (int) r.number("offload.http.connect.timeout.seconds", d.connectTimeoutSeconds(), 1, 300);
+    int responseMax =
+        (int) r.number("offload.http.response.max.bytes", d.responseMaxBytes(), 0, 16_777_216);
+    int redirects = (int) r.number("offload.http.redirects.max", d.redirectsMax(), 0, 20);
+    int connections =
+        (int) r.number("offload.http.connections.max", d.connectionsMax(), 1, 4096);
+    HttpHandler.Settings http;
+    try {
+      // The numbers are checked above: what the record refuses now is an allow entry.
+      http = new HttpHandler.Settings(allow, timeout, timeoutMax, connect, responseMax,
+          redirects, connections);
+    } catch (IllegalArgumentException e) {
+      throw Reader.invalid("offload.http.allow", e.getMessage());
+    }
+
+    String host = r.text("offload.smtp.host", null);
+    if (host == null) {
+      return new OutboundConfig(http, null);
+    }
+    EmailHandler.Tls tls = r.choice("offload.smtp.tls", EmailHandler.Tls.STARTTLS,
+        EmailHandler.Tls.class);
+    String from = r.text("offload.smtp.from", null);
+    r.require(from != null, "offload.smtp.from", "is required when offload.smtp.host is set");
+    try {
+      new jakarta.mail.internet.InternetAddress(from, true).validate();
+    } catch (jakarta.mail.internet.AddressException e) {
+      throw Reader.invalid("offload.smtp.from", "'" + from + "' is not a valid email address");
+    }
+    String password = r.secret("offload.smtp.password");
+    String user = r.text("offload.smtp.user", null);
+    r.require(password == null || user != null, "offload.smtp.user",
+        "is required when a password is set");
+    EmailHandler.Settings smtp = new EmailHandler.Settings(
+        host,
+        (int) r.number("offload.smtp.port", EmailHandler.Settings.defaultPort(tls), 1, 65_535),
+        tls,
+        user,
+        password,
+        from,
+        (int) r.number("offload.smtp.timeout.seconds", 30, 1, 600));
+    return new OutboundConfig(http, smtp);
   }
 
   /** Reads and checks one value at a time; the first bad value stops the start-up. */

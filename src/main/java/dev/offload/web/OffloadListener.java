@@ -1,17 +1,26 @@
 package dev.offload.web;
 
+import dev.offload.engine.HandlerJars;
 import dev.offload.engine.HandlerRegistry;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.OwnedThreadFactory;
 import dev.offload.engine.TaskEngine;
+import dev.offload.handlers.EmailHandler;
+import dev.offload.handlers.HttpHandler;
 import dev.offload.store.TaskStore;
+import dev.offload.task.TaskHandler;
+import dev.offload.web.metrics.OffloadMetrics;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
+import java.io.File;
+import java.nio.file.Path;
 import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
@@ -39,16 +48,32 @@ public final class OffloadListener implements ServletContextListener {
     OffloadConfig config = OffloadConfig.load(OffloadConfig.Source.standard(ctx::getInitParameter));
     JsonCodec json = new JsonCodec();
     TaskStore store = null;
+    OffloadMetrics metrics = null;
     ScheduledExecutorService heartbeats = null;
+    List<TaskHandler<?, ?>> builtIns = new ArrayList<>();
+    HandlerJars jars = null;
     try {
-      HandlerRegistry handlers = offered(HandlerRegistry.discover(ctx.getClassLoader()),
+      builtIns.addAll(builtIns(config.outbound(), config.security().types()));
+      HandlerRegistry found = HandlerRegistry.discover(ctx.getClassLoader(), builtIns);
+      Path handlersDir = config.security().handlersDir();
+      if (handlersDir != null) {
+        jars = HandlerJars.load(handlersDir, tempDir(ctx), ctx.getClassLoader(), found.types(),
+            h -> exampleIsJson(h, json));
+      }
+      HandlerRegistry handlers = withJars(found, jars == null ? List.of() : jars.handlers(),
           config.security().types());
-      store = StoreFactory.create(config.store());
+      metrics = new OffloadMetrics(handlers.types());
+      store = StoreFactory.create(config.store(), metrics);
       Optional<ExecutorService> managed = lookupManagedExecutor();
-      TaskEngine engine = TaskEngine.builder(config.engine(), store, handlers)
+      TaskEngine engine = TaskEngine.builder(config.engine(), metrics.timed(store), handlers)
           .json(json)
           .executor(managed.orElse(null))
+          .events(metrics.events())
           .build();
+      Waits waits = new Waits(config.web().waitsMax(), config.web().ownerWaitsMax());
+      metrics.engine(engine::health);
+      metrics.waits(() -> waits.open(Waits.Kind.POLL), () -> waits.open(Waits.Kind.STREAM),
+          config.web().waitsMax());
       heartbeats = new ScheduledThreadPoolExecutor(1,
           OwnedThreadFactory.named("offload-heartbeat"));
       ((ScheduledThreadPoolExecutor) heartbeats).setRemoveOnCancelPolicy(true);
@@ -57,8 +82,8 @@ public final class OffloadListener implements ServletContextListener {
           : new Tokens(security.tokensFile(), Clock.systemUTC());
       engine.start();
       ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
-          new TaskJson(json, engine::waitingFor), heartbeats, new Cors(security.corsOrigins()), tokens,
-          new Waits(config.web().waitsMax(), config.web().ownerWaitsMax())));
+          new TaskJson(json, engine::waitingFor), heartbeats, new Cors(security.corsOrigins()), tokens, waits,
+          metrics, jars));
       if (security.auth() == OffloadConfig.AuthMode.NONE) {
         LOG.warning("offload.auth=none: authentication is off; every caller is one owner with "
             + "every right (submit, read and cancel every task). Use this only on a trusted "
@@ -70,12 +95,65 @@ public final class OffloadListener implements ServletContextListener {
       if (heartbeats != null) {
         heartbeats.shutdownNow();
       }
+      closeHandlers(builtIns);
+      if (jars != null) {
+        closeHandlers(jars.handlers());
+        jars.close();
+      }
       if (store != null) {
         store.close();
+      }
+      if (metrics != null) {
+        metrics.close();
       }
       json.close();
       throw e;
     }
+  }
+
+  /**
+   * The types found in the WAR and those of the handler jars, of which only those {@code
+   * offload.types} lists (all when null); a jar's handler left out is closed at once, as it may
+   * own threads and nothing else will close it.
+   */
+  static HandlerRegistry withJars(HandlerRegistry found, List<TaskHandler<?, ?>> fromJars,
+      List<String> types) {
+    HandlerRegistry offered = offered(found.with(fromJars), types);
+    List<TaskHandler<?, ?>> leftOut = fromJars.stream()
+        .filter(h -> offered.find(h.type()).orElse(null) != h)
+        .toList();
+    // Someone put the jar there to offer its type: say why it is not, rather than leave them
+    // looking for it in GET /api/types.
+    for (TaskHandler<?, ?> h : leftOut) {
+      LOG.warning(() -> "Offload does not offer the task type " + h.type() + " ("
+          + h.getClass().getName() + ", from offload.handlers.dir): offload.types lists only "
+          + String.join(", ", types));
+    }
+    closeHandlers(leftOut);
+    return offered;
+  }
+
+  /**
+   * {@code GET /api/types} writes every handler's example as JSON: a jar whose example cannot be
+   * written is left out now, rather than failing the types list for every client later.
+   */
+  private static void exampleIsJson(TaskHandler<?, ?> h, JsonCodec json) {
+    try {
+      json.parse(json.toJson(h.example()));
+    } catch (RuntimeException e) {
+      throw new IllegalArgumentException("the example of " + h.getClass().getName()
+          + " cannot be written as JSON: " + JsonCodec.rootMessage(e, e.toString()), e);
+    }
+  }
+
+  /**
+   * The web application's own temp directory, which the container empties when it undeploys
+   * it; the JVM's when a container offers none.
+   */
+  private static Path tempDir(ServletContext ctx) {
+    Object dir = ctx.getAttribute(ServletContext.TEMPDIR);
+    return dir instanceof File f ? f.toPath()
+        : Path.of(System.getProperty("java.io.tmpdir"));
   }
 
   /** The handlers this instance offers: all found, or those {@code offload.types} lists. */
@@ -105,12 +183,58 @@ public final class OffloadListener implements ServletContextListener {
     offload.engine().shutdown();
     offload.heartbeats().shutdownNow();
     await(offload.heartbeats(), "offload-heartbeat");
+    // The workers have stopped: nothing uses a handler's threads any more.
+    closeHandlers(offload.engine().handlers().all());
     ctx.removeAttribute(Offload.ATTRIBUTE);
     offload.store().close();
+    // After the store: closing the pool removes its meters from the registry.
+    offload.metrics().close();
     offload.json().close();
+    // Nothing runs or binds a jar's classes any more (JSON-B's models of them went with the
+    // codec): the jar files are closed, and their copies deleted, before the container lets go
+    // of this web application.
+    if (offload.handlerJars() != null) {
+      offload.handlerJars().close();
+    }
     deregisterJdbcDrivers(ctx.getClassLoader());
     LOG.info(() -> "Offload stopped at "
         + (ctx.getContextPath().isEmpty() ? "/" : ctx.getContextPath()));
+  }
+
+  /**
+   * The built-in task types that need settings, so cannot be listed in META-INF/services:
+   * {@code http}, and {@code email} when an SMTP server is configured; of those, only the ones
+   * {@code offload.types} offers (null: all).
+   */
+  static List<TaskHandler<?, ?>> builtIns(OffloadConfig.OutboundConfig outbound,
+      List<String> offered) {
+    List<TaskHandler<?, ?>> handlers = new ArrayList<>();
+    // One that offload.types leaves out is not built: it would own threads for nothing.
+    if (offered == null || offered.contains("http")) {
+      handlers.add(new HttpHandler(outbound.http()));
+    }
+    if (outbound.smtp() != null && (offered == null || offered.contains("email"))) {
+      try {
+        handlers.add(new EmailHandler(outbound.smtp()));
+      } catch (RuntimeException e) {
+        closeHandlers(handlers);
+        throw e;
+      }
+    }
+    return handlers;
+  }
+
+  /** Handlers that own threads are AutoCloseable; each is closed, and one failing stops none. */
+  static void closeHandlers(Collection<? extends TaskHandler<?, ?>> handlers) {
+    for (TaskHandler<?, ?> h : handlers) {
+      if (h instanceof AutoCloseable c) {
+        try {
+          c.close();
+        } catch (Exception e) {
+          LOG.log(Level.WARNING, "closing the " + h.type() + " task type failed", e);
+        }
+      }
+    }
   }
 
   /**

@@ -56,7 +56,13 @@ final class ParkedRequest implements TaskWatcher, AsyncListener {
    */
   static void park(Offload offload, HttpServletRequest req, Caller caller, UUID id, int seconds,
       Answer answer) {
-    Waits.Permit permit = offload.waits().open(caller.owner());
+    park(offload, req, caller, id, seconds, answer,
+        offload.waits().open(caller.owner(), Waits.Kind.POLL));
+  }
+
+  /** Parks with a wait counted before (a submit counts it before it queues anything). */
+  static void park(Offload offload, HttpServletRequest req, Caller caller, UUID id, int seconds,
+      Answer answer, Waits.Permit permit) {
     AsyncContext async;
     try {
       async = req.startAsync();

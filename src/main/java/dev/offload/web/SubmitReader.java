@@ -1,16 +1,17 @@
 package dev.offload.web;
 
 import dev.offload.engine.JsonCodec;
+import dev.offload.engine.StrictJson;
 import dev.offload.engine.SubmitRequest;
 import dev.offload.task.Priority;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
 import jakarta.json.JsonString;
 import jakarta.json.JsonValue;
-import jakarta.json.bind.JsonbException;
 import jakarta.servlet.http.HttpServletRequest;
 import java.io.IOException;
 import java.io.InputStream;
+import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -22,48 +23,31 @@ import java.util.Locale;
 /**
  * Turns a {@code POST /api/tasks} request into a {@link SubmitRequest}, checking everything that
  * is about HTTP and JSON shape: media type (415), size (413, without reading past the limit),
- * UTF-8, syntax, nesting depth, the top-level fields (400), and their JSON types (422). Whether
- * the input fits the task type is the engine's business.
+ * UTF-8, strict JSON (one value, no duplicate names, no lone surrogates, nesting depth; see
+ * {@link StrictJson}), the top-level fields (400), and their JSON types (422). Whether the input
+ * fits the task type is the engine's business.
  */
 final class SubmitReader {
   static final List<String> FIELDS = List.of("type", "input", "priority", "timeoutSeconds",
       "maxAttempts", "delaySeconds", "resultTtlSeconds");
   private static final int MAX_IDEMPOTENCY_KEY = 255;
+  private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
+  private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
 
   private final JsonCodec json;
   private final long maxBytes;
-  private final int maxDepth;
+  private final StrictJson strict;
 
   SubmitReader(JsonCodec json, long maxBytes, int maxDepth) {
     this.json = json;
     this.maxBytes = maxBytes;
-    this.maxDepth = maxDepth;
+    this.strict = new StrictJson(maxDepth);
   }
 
   /** The submission in {@code req}, made by {@code owner}. */
   SubmitRequest read(HttpServletRequest req, String owner) throws IOException {
-    checkMediaType(req.getContentType());
     String key = idempotencyKey(req.getHeader("Idempotency-Key"));
-    String body = readBody(req);
-    checkDepth(body);
-    JsonValue parsed;
-    try {
-      parsed = json.parse(body);
-    } catch (JsonbException e) {
-      throw Problem.badRequest("the body is not valid JSON: "
-          + JsonCodec.rootMessage(e, "syntax error")).exception();
-    }
-    if (!(parsed instanceof JsonObject obj)) {
-      throw Problem.badRequest("the body must be a JSON object, got "
-          + (parsed == null ? "nothing" : parsed.getValueType().name().toLowerCase(Locale.ROOT)))
-          .exception();
-    }
-    for (String field : obj.keySet()) {
-      if (!FIELDS.contains(field)) {
-        throw Problem.badRequest("unknown field '" + field + "'; allowed fields: "
-            + String.join(", ", FIELDS)).exception();
-      }
-    }
+    JsonObject obj = readObject(req, FIELDS);
     JsonValue input = obj.get("input");
     return new SubmitRequest(
         owner,
@@ -75,6 +59,50 @@ final class SubmitReader {
         integer(obj, "delaySeconds"),
         integer(obj, "resultTtlSeconds"),
         key);
+  }
+
+  /**
+   * A JSON object body with no member but {@code fields}: media type (415), size (413), UTF-8
+   * and strict JSON (400), an object with known members only (400).
+   */
+  JsonObject readObject(HttpServletRequest req, List<String> fields) throws IOException {
+    checkMediaType(req.getContentType());
+    String body = readBody(req);
+    JsonValue parsed;
+    try {
+      parsed = strict.parse(body);
+    } catch (StrictJson.Violation e) {
+      throw Problem.badRequest("the body is not valid JSON: " + e.getMessage()).exception();
+    }
+    if (!(parsed instanceof JsonObject obj)) {
+      throw Problem.badRequest("the body must be a JSON object, got "
+          + (parsed == null ? "nothing" : parsed.getValueType().name().toLowerCase(Locale.ROOT)))
+          .exception();
+    }
+    for (String field : obj.keySet()) {
+      if (!fields.contains(field)) {
+        throw Problem.badRequest("unknown field '" + field + "'; allowed fields: "
+            + String.join(", ", fields)).exception();
+      }
+    }
+    return obj;
+  }
+
+  /** A string member, or null when absent or null; 422 for another kind of value. */
+  static String stringField(JsonObject obj, String field) {
+    return string(obj, field);
+  }
+
+  /** A boolean member, or {@code dflt} when absent or null; 422 for another kind of value. */
+  static boolean booleanField(JsonObject obj, String field, boolean dflt) {
+    JsonValue v = obj.get(field);
+    if (v == null || v == JsonValue.NULL) {
+      return dflt;
+    }
+    if (v == JsonValue.TRUE || v == JsonValue.FALSE) {
+      return v == JsonValue.TRUE;
+    }
+    throw Problem.unprocessable("'" + field + "' must be true or false").exception();
   }
 
   private static void checkMediaType(String contentType) {
@@ -136,31 +164,6 @@ final class SubmitReader {
         .exception();
   }
 
-  /** Nesting depth by a linear scan, before any parser recurses into a hostile document. */
-  private void checkDepth(String body) {
-    int depth = 0;
-    boolean inString = false;
-    for (int i = 0; i < body.length(); i++) {
-      char c = body.charAt(i);
-      if (inString) {
-        if (c == '\\') {
-          i++;
-        } else if (c == '"') {
-          inString = false;
-        }
-      } else if (c == '"') {
-        inString = true;
-      } else if (c == '{' || c == '[') {
-        if (++depth > maxDepth) {
-          throw Problem.badRequest("the JSON is nested deeper than " + maxDepth + " levels")
-              .exception();
-        }
-      } else if (c == '}' || c == ']') {
-        depth--;
-      }
-    }
-  }
-
   private static String string(JsonObject obj, String field) {
     JsonValue v = obj.get(field);
     if (v == null || v == JsonValue.NULL) {
@@ -172,21 +175,40 @@ final class SubmitReader {
     throw Problem.unprocessable("'" + field + "' must be a string").exception();
   }
 
+  /**
+   * A whole number that a long holds exactly (written 60, 60.0 or 6e1 alike). The number is kept
+   * as written, so the range is compared first, on the exponent: {@code 1e999999999} is refused
+   * without being expanded; only an in-range whole number is converted.
+   */
   private static Long integer(JsonObject obj, String field) {
     JsonValue v = obj.get(field);
     if (v == null || v == JsonValue.NULL) {
       return null;
     }
-    if (v instanceof JsonNumber n) {
-      java.math.BigDecimal d = n.bigDecimalValue();
-      if (d.signum() == 0 || d.stripTrailingZeros().scale() <= 0) {
-        if (d.abs().compareTo(java.math.BigDecimal.valueOf(Long.MAX_VALUE)) > 0) {
-          throw Problem.unprocessable("'" + field + "' is out of range").exception();
-        }
-        return d.longValueExact();
-      }
+    if (!(v instanceof JsonNumber n)) {
+      throw Problem.unprocessable("'" + field + "' must be a whole number, got " + switch (
+          v.getValueType()) {
+            case STRING -> "a string";
+            case OBJECT -> "an object";
+            case ARRAY -> "an array";
+            default -> v.toString(); // true or false
+          }).exception();
     }
-    throw Problem.unprocessable("'" + field + "' must be a whole number").exception();
+    BigDecimal d = n.bigDecimalValue();
+    if (d.compareTo(LONG_MIN) < 0 || d.compareTo(LONG_MAX) > 0) {
+      throw Problem.unprocessable("'" + field + "' is out of range, got " + shortened(n))
+          .exception();
+    }
+    if (d.signum() != 0 && d.scale() > 0 && d.stripTrailingZeros().scale() > 0) {
+      throw Problem.unprocessable("'" + field + "' must be a whole number, got " + shortened(n))
+          .exception();
+    }
+    return d.longValueExact();
+  }
+
+  private static String shortened(JsonNumber n) {
+    String s = n.toString();
+    return s.length() <= 40 ? s : s.substring(0, 40) + "...";
   }
 
   private static Priority priority(String wire) {

@@ -59,6 +59,7 @@ public final class TaskViewSerializer implements JsonbSerializer<TaskView> {
       string(g, "message", v.error().message());
       g.writeEnd();
     }
+    string(g, "retryOf", v.retryOf());
     if (v.waitingFor() != null) {
       g.write("waitingFor", v.waitingFor());
     }

@@ -2,6 +2,8 @@ package dev.offload.web;
 
 import dev.offload.engine.Submission;
 import dev.offload.engine.SubmitRequest;
+import dev.offload.engine.TaskEngine;
+import dev.offload.engine.TaskEvents;
 import dev.offload.engine.TaskNotFoundException;
 import dev.offload.task.Task;
 import dev.offload.task.TaskPage;
@@ -32,7 +34,10 @@ public final class TasksServlet extends ApiServlet {
   /** A page with {@code view=full} holds items until their input and result pass this. */
   static final long FULL_PAGE_MAX_BYTES = 1L << 20;
   private static final Set<String> LIST_PARAMETERS =
-      Set.of("status", "type", "limit", "after", "owner", "view");
+      Set.of("status", "type", "limit", "after", "owner", "view", "idempotencyKey");
+  /** The most pending tasks one bulk cancel touches. */
+  static final int BULK_CANCEL_MAX = 100_000;
+  private static final List<String> BULK_CANCEL_FIELDS = List.of("type", "owner", "dryRun");
   private static final Set<String> GET_PARAMETERS = Set.of("wait");
 
   @JsonbPropertyOrder({"items", "next"})
@@ -53,11 +58,17 @@ public final class TasksServlet extends ApiServlet {
     if (parts.length == 0) {
       return "GET, HEAD, POST";
     }
+    if (parts.length == 1 && parts[0].equals("cancel")) {
+      return "POST";
+    }
     if (parts.length == 1) {
       return "GET, HEAD, DELETE";
     }
     if (parts.length == 2 && parts[1].equals("events")) {
       return "GET, HEAD";
+    }
+    if (parts.length == 2 && parts[1].equals("retry")) {
+      return "POST";
     }
     throw Problem.notFound("no API resource at " + req.getRequestURI()).exception();
   }
@@ -77,6 +88,8 @@ public final class TasksServlet extends ApiServlet {
       } else {
         submit(req, resp, caller);
       }
+    } else if (parts.length == 1 && parts[0].equals("cancel")) {
+      cancelPending(req, resp, caller);
     } else if (parts.length == 1) {
       UUID id = id(parts[0]);
       if (read) {
@@ -84,6 +97,8 @@ public final class TasksServlet extends ApiServlet {
       } else {
         cancel(req, resp, caller, id);
       }
+    } else if (parts[1].equals("retry")) {
+      retry(req, resp, caller, id(parts[0]));
     } else {
       events(req, resp, caller, id(parts[0]));
     }
@@ -103,21 +118,41 @@ public final class TasksServlet extends ApiServlet {
       throw forbidden("submitting tasks needs the role offload-user or offload-admin");
     }
     strictQuery(req, Set.of());
-    SubmitRequest request = reader.read(req, caller.owner());
-    Submission s = offload.engine().submit(request);
-    Task task = s.task();
-    if (!s.created()) {
-      writeTask(req, resp, task, 200); // the same Idempotency-Key: the existing task
-      return;
+    SubmitRequest request;
+    try {
+      request = reader.read(req, caller.owner());
+    } catch (ProblemException e) {
+      // Never reaches the engine, which counts the submissions it refuses: a body that is not
+      // a submission at all (400, 413, 415) is refused as invalid all the same.
+      offload.metrics().events().refused(null, TaskEvents.Refusal.INVALID);
+      throw e;
     }
     int wait = preferredWait(req);
-    if (wait > 0 && !task.isTerminal()) {
-      resp.setHeader("Preference-Applied", "wait=" + wait);
-      ParkedRequest.park(offload, req, caller, task.id(), wait,
-          (r, t, ended) -> writeTask(req, r, t, t.isTerminal() ? 200 : 202));
-      return;
+    // The wait is counted before anything is queued: a refused wait must not leave behind a
+    // task its client was told nothing about.
+    Waits.Permit permit =
+        wait > 0 ? offload.waits().open(caller.owner(), Waits.Kind.POLL) : null;
+    boolean parked = false;
+    try {
+      Submission s = offload.engine().submit(request);
+      Task task = s.task();
+      if (!s.created()) {
+        writeTask(req, resp, task, 200); // the same Idempotency-Key: the existing task
+        return;
+      }
+      if (permit != null && !task.isTerminal()) {
+        resp.setHeader("Preference-Applied", "wait=" + wait);
+        ParkedRequest.park(offload, req, caller, task.id(), wait,
+            (r, t, ended) -> writeTask(req, r, t, t.isTerminal() ? 200 : 202), permit);
+        parked = true;
+        return;
+      }
+      writeTask(req, resp, task, task.isTerminal() ? 200 : 202);
+    } finally {
+      if (permit != null && !parked) {
+        permit.close();
+      }
     }
-    writeTask(req, resp, task, task.isTerminal() ? 200 : 202);
   }
 
   private void list(HttpServletRequest req, HttpServletResponse resp, Caller caller)
@@ -141,7 +176,8 @@ public final class TasksServlet extends ApiServlet {
     }
     int limit = intParam("limit", q.get("limit"), DEFAULT_LIMIT, 1, MAX_LIMIT);
     TaskPage page = offload.engine().list(
-        new TaskQuery(owner, status, q.get("type"), limit, q.get("after")),
+        new TaskQuery(owner, status, q.get("type"), limit, q.get("after"),
+            q.get("idempotencyKey")),
         caller.readAccess());
     List<TaskView> items = new ArrayList<>(page.items().size());
     long bytes = 0;
@@ -182,6 +218,34 @@ public final class TasksServlet extends ApiServlet {
     strictQuery(req, Set.of());
     writeTask(req, resp, offload.engine().cancel(id, caller.cancelAccess()), 200);
   }
+
+  /** A failed or canceled task submitted again as a new task of its owner, linked to it. */
+  private void retry(HttpServletRequest req, HttpServletResponse resp, Caller caller, UUID id)
+      throws IOException {
+    if (!caller.canSubmit()) {
+      throw forbidden("retrying tasks needs the role offload-user or offload-admin");
+    }
+    strictQuery(req, Set.of());
+    Submission s = offload.engine().retry(id, caller.cancelAccess());
+    writeTask(req, resp, s.task(), s.task().isTerminal() ? 200 : 202);
+  }
+
+  /** Every pending task of a type and owner canceled at once: an admin's action. */
+  private void cancelPending(HttpServletRequest req, HttpServletResponse resp, Caller caller)
+      throws IOException {
+    if (!caller.canCancelAny()) {
+      throw forbidden("canceling tasks in bulk needs the role offload-admin");
+    }
+    strictQuery(req, Set.of());
+    jakarta.json.JsonObject body = reader.readObject(req, BULK_CANCEL_FIELDS);
+    TaskEngine.BulkCancel done = offload.engine().cancelPending(
+        SubmitReader.stringField(body, "owner"), SubmitReader.stringField(body, "type"),
+        SubmitReader.booleanField(body, "dryRun", false), BULK_CANCEL_MAX);
+    writeJson(req, resp, 200, new BulkCancelView(done.matched(), done.canceled()));
+  }
+
+  @JsonbPropertyOrder({"matched", "canceled"})
+  public record BulkCancelView(long matched, long canceled) {}
 
   private void events(HttpServletRequest req, HttpServletResponse resp, Caller caller, UUID id)
       throws IOException {

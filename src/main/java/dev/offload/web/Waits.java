@@ -14,9 +14,18 @@ import java.util.concurrent.atomic.AtomicInteger;
  * 429 (that owner only).
  */
 final class Waits {
+  /** What waits, as the metrics tell them apart. */
+  enum Kind {
+    /** A long-poll ({@code ?wait=N}) or a submit with {@code Prefer: wait=N}. */
+    POLL,
+    /** An event stream. */
+    STREAM
+  }
+
   private final int max;
   private final int ownerMax;
   private final AtomicInteger open = new AtomicInteger();
+  private final AtomicInteger[] openByKind = {new AtomicInteger(), new AtomicInteger()};
   private final Map<String, AtomicInteger> byOwner = new ConcurrentHashMap<>();
 
   Waits(int max, int ownerMax) {
@@ -27,16 +36,19 @@ final class Waits {
   /** One open wait; {@link #close} it exactly once when the request ends (it is idempotent). */
   final class Permit implements AutoCloseable {
     private final String owner;
+    private final Kind kind;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    private Permit(String owner) {
+    private Permit(String owner, Kind kind) {
       this.owner = owner;
+      this.kind = kind;
     }
 
     @Override
     public void close() {
       if (closed.compareAndSet(false, true)) {
         open.decrementAndGet();
+        openByKind[kind.ordinal()].decrementAndGet();
         release(owner);
       }
     }
@@ -47,7 +59,7 @@ final class Waits {
    *
    * @throws LimitExceededException when the owner's or everyone's limit is reached
    */
-  Permit open(String owner) {
+  Permit open(String owner, Kind kind) {
     AtomicInteger mine = byOwner.compute(owner, (k, v) -> {
       AtomicInteger n = v == null ? new AtomicInteger() : v;
       n.incrementAndGet();
@@ -62,7 +74,8 @@ final class Waits {
       release(owner);
       throw new LimitExceededException(Limit.WAITS, max);
     }
-    return new Permit(owner);
+    openByKind[kind.ordinal()].incrementAndGet();
+    return new Permit(owner, kind);
   }
 
   private void release(String owner) {
@@ -71,6 +84,11 @@ final class Waits {
 
   int open() {
     return open.get();
+  }
+
+  /** Open waits of one kind (the metrics). */
+  int open(Kind kind) {
+    return openByKind[kind.ordinal()].get();
   }
 
   int openOf(String owner) {

@@ -14,7 +14,13 @@ public final class BenchChild {
       case "http" -> HttpSubmitBenchmark.run(HttpSubmitBenchmark.Settings.benchmark());
       case "waiting" -> WaitingClientsBenchmark.run(WaitingClientsBenchmark.Settings.benchmark());
       case "durable" -> DurableStoreBenchmark.run(DurableStoreBenchmark.Settings.benchmark());
-      case "memory" -> RetainedMemoryBenchmark.run(1_000_000);
+      case "fairness" -> FairnessBenchmark.all(FairnessBenchmark.Settings.benchmark());
+      case "memory" -> {
+        Map<String, Double> small = new java.util.LinkedHashMap<>(
+            RetainedMemoryBenchmark.run(1_000_000));
+        small.putAll(LargeInputMemory.run(LargeInputMemory.Settings.benchmark()));
+        yield small;
+      }
       default -> throw new IllegalArgumentException("unknown benchmark " + benchmark);
     };
     ChildJvm.write(m, out);

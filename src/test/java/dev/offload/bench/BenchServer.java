@@ -32,7 +32,7 @@ final class BenchServer implements AutoCloseable {
     for (Connector c : app.server().getConnectors()) {
       ((AbstractConnector) c).setIdleTimeout(IDLE_TIMEOUT_MILLIS);
     }
-    ServletContextHandler context = (ServletContextHandler) app.server().getHandler();
+    ServletContextHandler context = app.server().getDescendant(ServletContextHandler.class);
     context.addServlet(new ServletHolder("baseline-submit", new BaselineSubmitServlet()),
         "/baseline/tasks");
     ServletHolder wait = new ServletHolder("baseline-wait", waits);
@@ -41,7 +41,8 @@ final class BenchServer implements AutoCloseable {
   }
 
   static BenchServer start(int maxThreads, Map<String, String> params) {
-    EmbeddedOffload.Builder b = EmbeddedOffload.builder().maxThreads(maxThreads);
+    EmbeddedOffload.Builder b = EmbeddedOffload.builder().maxThreads(maxThreads)
+        .withoutContract("a benchmark: checking each answer would be measured as the server's");
     params.forEach(b::param);
     return new BenchServer(b.start());
   }

@@ -16,7 +16,7 @@ final class Benchmarks {
   private Benchmarks() {}
 
   static List<Bench> all(Path basedir) {
-    return List.of(http(), engine(), waiting(), memory(), durable());
+    return List.of(http(), engine(), waiting(), memory(), durable(), fairness());
   }
 
   static Bench http() {
@@ -124,7 +124,13 @@ final class Benchmarks {
             + "the same run: the bare `Task` snapshots held in an array (heap after the sweep "
             + "with only the array left), removing the same 1,000,000 ids from a plain "
             + "`HashMap`, and the probe's latency over the same full store for 1 s with no "
-            + "sweep; `RetainedMemoryBenchmark`.",
+            + "sweep; `RetainedMemoryBenchmark`. Then large inputs, through HTTP: per shape (a "
+            + "long array of small numbers, deep objects (chains of 28 nested objects), many "
+            + "short strings), a fresh Offload in the same JVM takes 60 noop tasks with a 1 MB "
+            + "input each (the result repeats it), runs them, and is read one by one and in full "
+            + "list pages; heap after full GCs minus before, divided by the input and result "
+            + "bytes health reports retained (goal: at most about 2); and the time and size of "
+            + "a list of 100 summaries and of every full page; `LargeInputMemory`.",
         List.of(
             new Metric("heap_per_task_bytes", "heap per retained finished task, bytes", INT),
             new Metric("bare_task_bytes", "baseline: bare Task snapshot, bytes", INT),
@@ -140,9 +146,47 @@ final class Benchmarks {
             new Metric("submit_p99_ratio", "ratio p99 during sweep / no sweep", RATIO),
             new Metric("submit_samples_quiet", "submits measured in 1 s without a sweep", INT),
             new Metric("submit_samples_sweep", "submits measured during the sweep", INT),
-            new Metric("fill_tasks_per_s", "filling: tasks submitted and finished per s", INT)),
+            new Metric("fill_tasks_per_s", "filling: tasks submitted and finished per s", INT),
+            new Metric("numbers_heap_per_byte",
+                "large inputs, numbers: heap per byte of input and result retained", "%.2f"),
+            new Metric("deep_heap_per_byte",
+                "large inputs, deep objects: heap per byte retained", "%.2f"),
+            new Metric("strings_heap_per_byte",
+                "large inputs, short strings: heap per byte retained", "%.2f"),
+            new Metric("numbers_list_summary_ms",
+                "large inputs: list of the tasks as summaries (limit 100)", MS),
+            new Metric("numbers_list_summary_bytes",
+                "large inputs: that list's size, bytes", INT),
+            new Metric("numbers_list_full_all_ms",
+                "large inputs: every full page (view=full, 1 MiB each)", MS)),
         null,
         run -> ChildJvm.run("memory", List.of("-Xms4g", "-Xmx4g", "-XX:+UseG1GC"), 15));
+  }
+
+  static Bench fairness() {
+    FairnessBenchmark.Settings s = FairnessBenchmark.Settings.benchmark();
+    List<Metric> metrics = new java.util.ArrayList<>();
+    for (String store : new String[] {"memory"}) {
+      for (String mode : new String[] {"fair", "fifo"}) {
+        String who = store + ", " + (mode.equals("fair") ? "fair dispatch" : "without (FIFO)");
+        metrics.add(new Metric(store + "_" + mode + "_b_wait_p50_ms", who + ": B's wait p50", MS));
+        metrics.add(new Metric(store + "_" + mode + "_b_wait_p99_ms", who + ": B's wait p99", MS));
+        metrics.add(new Metric(store + "_" + mode + "_b_samples", who + ": B's tasks", INT));
+      }
+      metrics.add(new Metric(store + "_p99_ratio_fifo_to_fair",
+          store + ": ratio of B's p99 wait, FIFO / fair", RATIO));
+    }
+    return new Bench("fairness", "6. Fair share: one owner floods, another waits",
+        String.format(java.util.Locale.ROOT, "Owner A submits %,d tasks of %d ms each at once; "
+            + "owner B then submits one task every %,d ms until A's flood has drained; B's wait "
+            + "is its task's start minus its submission. %d workers, the engine driven "
+            + "directly, a fresh store per measurement: with fair dispatch "
+            + "(`offload.dispatch.fair=true`) and without it (priority, due time, arrival), in "
+            + "the same run. Goal: B's p99 wait within a few task durations, whatever A queued; "
+            + "`FairnessBenchmark`.", s.flood(), s.taskMillis(), s.intervalMillis(),
+            s.workers()),
+        metrics, null,
+        run -> ChildJvm.run("fairness", List.of("-Xmx1g"), 15));
   }
 
   static Bench durable() {

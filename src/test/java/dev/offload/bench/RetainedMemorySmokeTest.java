@@ -11,6 +11,7 @@ class RetainedMemorySmokeTest {
   @Test
   void measuresHeapSweepAndSubmitLatency() throws Exception {
     Map<String, Double> m = RetainedMemoryBenchmark.run(20_000);
+    System.out.println("retained memory smoke: " + m);
 
     assertThat(m.get("retained_tasks")).isEqualTo(20_000.0);
     assertThat(m.get("sweep_removed")).isGreaterThanOrEqualTo(20_000.0);

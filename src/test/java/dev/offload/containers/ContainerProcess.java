@@ -183,6 +183,21 @@ final class ContainerProcess implements AutoCloseable {
    * the JIT compiler threads (the JVM starts and ends those by itself as load comes and goes).
    */
   List<String> liveThreads() {
+    return threadDump().stream().map(DumpedThread::name).toList();
+  }
+
+  /** One Java thread of a dump: its name and its stack as jcmd printed it. */
+  record DumpedThread(String name, String stack) {
+    boolean runs(String frame) {
+      return stack.contains(frame);
+    }
+  }
+
+  /**
+   * The JVM's live Java threads with their stacks, read with {@code jcmd PID Thread.print},
+   * without the JIT compiler threads (see {@link #liveThreads()}).
+   */
+  List<DumpedThread> threadDump() {
     Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
     try {
       Path out = logDir.getParent().resolve("threads-" + pid() + ".txt");
@@ -198,18 +213,21 @@ final class ContainerProcess implements AutoCloseable {
       if (!done || p.exitValue() != 0) {
         throw new IllegalStateException("jcmd " + pid() + " Thread.print failed:\n" + dump);
       }
-      List<String> names = new ArrayList<>();
+      List<DumpedThread> threads = new ArrayList<>();
       Matcher m = JAVA_THREAD.matcher(dump);
       while (m.find()) {
         String n = m.group(1);
+        // A thread's entry runs up to the blank line that ends its stack.
+        int end = dump.indexOf("\n\n", m.start());
+        String stack = dump.substring(m.start(), end < 0 ? dump.length() : end);
         if (!n.matches("C[12] CompilerThread\\d+") && !n.equals("Sweeper thread")) {
-          names.add(n);
+          threads.add(new DumpedThread(n, stack));
         }
       }
-      if (names.isEmpty()) {
+      if (threads.isEmpty()) {
         throw new IllegalStateException("no threads in the dump of " + pid() + ":\n" + dump);
       }
-      return names;
+      return threads;
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

@@ -35,7 +35,7 @@ final class JettyDistribution {
    */
   ContainerProcess start(Map<String, String> systemProperties) {
     int port = ContainerProcess.freePort();
-    Path tmp = work.resolve("tmp");
+    Path tmp = tmp();
     try {
       Files.createDirectories(tmp);
     } catch (IOException e) {
@@ -48,6 +48,10 @@ final class JettyDistribution {
         "jetty.http.host=127.0.0.1", "jetty.http.port=" + port,
         "--module=shutdown", "jetty.shutdown.port=" + stopPort, "jetty.shutdown.key=" + stopKey,
         "-Doffload.war=" + Distributions.war()));
+    if (!systemProperties.containsKey("offload.types")) {
+      // The base offers only http, as production should; the scenario runs the demo types.
+      cmd.add("-Doffload.types=*");
+    }
     systemProperties.forEach((k, v) -> cmd.add("-D" + k + "=" + v));
     ProcessBuilder pb = new ProcessBuilder(cmd).directory(work.toFile());
     return ContainerProcess.start("jetty", pb, work.resolve("logs"), port)
@@ -78,6 +82,11 @@ final class JettyDistribution {
       Thread.currentThread().interrupt();
       throw new IllegalStateException(e);
     }
+  }
+
+  /** The JVM's temp directory, where Jetty puts each web application's own. */
+  Path tmp() {
+    return work.resolve("tmp");
   }
 
   static String java() {

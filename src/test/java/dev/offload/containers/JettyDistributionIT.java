@@ -12,9 +12,10 @@ import org.junit.jupiter.api.Test;
  * The built WAR in the real Jetty 12 distribution (jetty-home 12.1.12), deployed by the
  * project's jetty-base. Settings come from jetty-base/webapps/offload.xml (the scenario runs on
  * its values: 4 workers) or from -Doffload.x on the start.jar command line; the container is
- * stopped with Jetty's own {@code start.jar --stop}.
+ * stopped with Jetty's own {@code start.jar --stop}. Callers log in through the base's realm,
+ * etc/offload-realm.properties, as it is in the repository.
  */
-class JettyDistributionIT extends OffloadInContainerContract {
+class JettyDistributionIT extends OffloadInContainerContract implements ContainerLoginContract {
 
   @Override
   ContainerProcess launch(String label, Map<String, String> settings) {
@@ -44,7 +45,7 @@ class JettyDistributionIT extends OffloadInContainerContract {
     int grace = 3;
     try (ContainerProcess c = launch("sigterm",
         Map.of("offload.shutdown.grace.seconds", Integer.toString(grace)))) {
-      Http h = new Http(c.uri(CTX));
+      Http h = DemoUser.ALICE.on(new Http(c.uri(CTX)));
       c.awaitOk(h, "/api/health", START);
       String id = submit(h, "{\"type\":\"sleep\",\"input\":{\"millis\":60000}}");
       awaitStatus(h, id, "running");

@@ -2,18 +2,23 @@ package dev.offload.containers;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.FileTime;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A CATALINA_BASE of its own under target/ for one real Tomcat (10.1 or 11) distribution: the
- * distribution's conf files, a server.xml on a free port, and Offload deployed either by a
- * context file (conf/Catalina/localhost/offload.xml, whose docBase is the built WAR) or by
- * dropping the WAR into webapps/. Started with the distribution's own {@code catalina.sh run}.
+ * distribution's conf files, a server.xml on a free port with the distribution's realm (the
+ * UserDatabaseRealm over conf/tomcat-users.xml) reading SHA-256 hashed passwords, the
+ * {@link DemoUser}s in that file, and Offload deployed either by a context file
+ * (conf/Catalina/localhost/offload.xml, whose docBase is the built WAR) or by dropping the WAR into webapps/. Started with the distribution's own {@code catalina.sh run}.
  */
 final class TomcatBase {
   private final String name;
@@ -35,6 +40,7 @@ final class TomcatBase {
         Files.copy(home.resolve("conf").resolve(f), base.resolve("conf").resolve(f));
       }
       Files.writeString(base.resolve("conf/server.xml"), serverXml(port));
+      Files.writeString(base.resolve("conf/tomcat-users.xml"), tomcatUsersXml());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
@@ -43,7 +49,9 @@ final class TomcatBase {
   /**
    * A server.xml like the distribution's, on a loopback port with no shutdown port, a request
    * pool of fixed size (so the live thread count only moves when a web application starts or
-   * leaves threads), and a host that notices a changed WAR within a second.
+   * leaves threads), and a host that notices a changed WAR within a second. The realm is the
+   * distribution's (a LockOutRealm around the UserDatabaseRealm of conf/tomcat-users.xml) with
+   * the one line the README adds: a CredentialHandler, so the file holds hashes, not passwords.
    */
   private static String serverXml(int port) {
     return """
@@ -53,17 +61,83 @@ final class TomcatBase {
           <Listener className="org.apache.catalina.core.JreMemoryLeakPreventionListener"/>
           <Listener className="org.apache.catalina.mbeans.GlobalResourcesLifecycleListener"/>
           <Listener className="org.apache.catalina.core.ThreadLocalLeakPreventionListener"/>
+          <GlobalNamingResources>
+            <Resource name="UserDatabase" auth="Container"
+                      type="org.apache.catalina.UserDatabase"
+                      factory="org.apache.catalina.users.MemoryUserDatabaseFactory"
+                      pathname="conf/tomcat-users.xml"/>
+          </GlobalNamingResources>
           <Service name="Catalina">
             <Executor name="http-exec" namePrefix="http-exec-" maxThreads="16"
                       minSpareThreads="16"/>
             <Connector executor="http-exec" address="127.0.0.1" port="%d" protocol="HTTP/1.1"
                        connectionTimeout="20000"/>
             <Engine name="Catalina" defaultHost="localhost" backgroundProcessorDelay="1">
+              <Realm className="org.apache.catalina.realm.LockOutRealm">
+                <Realm className="org.apache.catalina.realm.UserDatabaseRealm"
+                       resourceName="UserDatabase">
+                  <CredentialHandler
+                      className="org.apache.catalina.realm.MessageDigestCredentialHandler"
+                      algorithm="SHA-256"/>
+                </Realm>
+              </Realm>
               <Host name="localhost" appBase="webapps" unpackWARs="true" autoDeploy="true"/>
             </Engine>
           </Service>
         </Server>
         """.formatted(port);
+  }
+
+  /**
+   * Offload's roles and the {@link DemoUser}s, each password hashed by the distribution's own
+   * {@code bin/digest.sh} (salted SHA-256, the command the README gives), so the test also
+   * proves that command's output is what the realm of {@link #serverXml} accepts.
+   */
+  private String tomcatUsersXml() throws IOException {
+    List<String> cmd = new ArrayList<>(List.of(home.resolve("bin/digest.sh").toString(),
+        "-a", "SHA-256", "-h", "org.apache.catalina.realm.MessageDigestCredentialHandler"));
+    for (DemoUser u : DemoUser.values()) {
+      cmd.add(u.password());
+    }
+    Path digests = base.resolve("temp/digest.out");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
+        .redirectOutput(digests.toFile());
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    pb.environment().remove("JAVA_OPTS");
+    pb.environment().remove("JAVA_TOOL_OPTIONS");
+    Process p = pb.start();
+    try {
+      if (!p.waitFor(60, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        throw new IllegalStateException("digest.sh did not end within 60 s");
+      }
+    } catch (InterruptedException e) {
+      p.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    String out = Files.readString(digests, StandardCharsets.UTF_8);
+    if (p.exitValue() != 0) {
+      throw new IllegalStateException("digest.sh failed:\n" + out);
+    }
+    StringBuilder xml = new StringBuilder("""
+        <?xml version="1.0" encoding="UTF-8"?>
+        <tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">
+          <role rolename="offload-user"/>
+          <role rolename="offload-viewer"/>
+          <role rolename="offload-admin"/>
+          <role rolename="offload-metrics"/>
+        """);
+    for (DemoUser u : DemoUser.values()) {
+      // digest.sh prints "password:salt$iterations$hash", one line per password given.
+      String hash = out.lines().filter(l -> l.startsWith(u.password() + ":"))
+          .map(l -> l.substring(u.password().length() + 1))
+          .findFirst()
+          .orElseThrow(() -> new IllegalStateException("no hash of " + u + " in:\n" + out));
+      xml.append("  <user username=\"").append(u.username()).append("\" password=\"")
+          .append(hash).append("\" roles=\"").append(u.role()).append("\"/>\n");
+    }
+    return xml.append("</tomcat-users>\n").toString();
   }
 
   /**
@@ -115,6 +189,11 @@ final class TomcatBase {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** This CATALINA_BASE (its work/ holds each web application's temp directory). */
+  Path base() {
+    return base;
   }
 
   ContainerProcess start() {

@@ -2,21 +2,13 @@ package dev.offload.containers;
 
 import static dev.offload.containers.OffloadInContainerContract.CTX;
 import static dev.offload.containers.OffloadInContainerContract.LEAK_WARNING;
-import static dev.offload.containers.OffloadInContainerContract.awaitStatus;
-import static dev.offload.containers.OffloadInContainerContract.submit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.offload.testing.Http;
-import jakarta.json.JsonObject;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -52,7 +44,8 @@ class TomcatRedeployIT {
         .systemProperty("offload.shutdown.grace.seconds", Integer.toString(GRACE_SECONDS))
         .systemProperty("offload.workers", "2");
     try (ContainerProcess c = tomcat.start()) {
-      Http http = new Http(c.uri(CTX));
+      // Authenticated as alice through the base's realm, which outlives every redeploy.
+      Http http = DemoUser.ALICE.on(new Http(c.uri(CTX)));
       Http root = new Http(c.uri(""));
       // Tomcat alone, no web application: any answer at / means it is up.
       await(name + " up").atMost(DEPLOY).ignoreExceptions()
@@ -105,37 +98,12 @@ class TomcatRedeployIT {
    */
   private static void undeployWhileBusy(ContainerProcess c, Http http, Runnable undeploy,
       String step) throws Exception {
-    List<String> ids = new ArrayList<>();
-    for (int t = 0; t < 2; t++) {
-      ids.add(submit(http, "{\"type\":\"sleep\",\"input\":{\"millis\":60000}}"));
-    }
-    for (String id : ids) {
-      awaitStatus(http, id, "running");
-    }
-    List<CompletableFuture<HttpResponse<String>>> parked = new ArrayList<>();
-    for (String id : ids) {
-      HttpRequest longPoll = HttpRequest.newBuilder(http.url("/api/tasks/" + id + "?wait=55"))
-          .timeout(Duration.ofSeconds(90))
-          .GET()
-          .build();
-      parked.add(http.client().sendAsync(longPoll, HttpResponse.BodyHandlers.ofString()));
-    }
-    await(step + ": long-polls parked").atMost(Duration.ofSeconds(10))
-        .pollInterval(Duration.ofMillis(50))
-        .until(() -> http.get("/api/health").json().getInt("watchers") >= 2);
+    ParkedLongPolls busy = ParkedLongPolls.onRunningTasks(http, 2, step);
 
     undeploy.run();
 
-    for (CompletableFuture<HttpResponse<String>> f : parked) {
-      HttpResponse<String> r = f.get(30, TimeUnit.SECONDS);
-      assertThat(r.statusCode()).as("%s: answer to a parked long-poll: %s", step, r.body())
-          .isIn(200, 503);
-      if (r.statusCode() == 200) {
-        JsonObject view = OffloadInContainerContract.object(r.body());
-        assertThat(view.getString("id")).isIn(ids);
-        OffloadInContainerContract.assertLinksUnderContext(view);
-      }
-    }
+    busy.assertAnswered(step);
+    List<String> ids = busy.taskIds();
     // The old instance is gone: its tasks are unknown to whatever answers now (a new instance
     // with an empty memory store, or Tomcat's own 404 once undeployed).
     await(step + ": old instance gone").atMost(DEPLOY).pollInterval(Duration.ofMillis(200))

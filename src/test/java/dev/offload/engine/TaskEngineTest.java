@@ -13,6 +13,7 @@ import dev.offload.task.Priority;
 import dev.offload.task.Task;
 import dev.offload.task.TaskContext;
 import dev.offload.task.TaskError;
+import dev.offload.task.TaskFailedException;
 import dev.offload.task.TaskHandler;
 import dev.offload.task.TaskStatus;
 import dev.offload.testing.SettableClock;
@@ -35,6 +36,10 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -63,7 +68,31 @@ class TaskEngineTest {
         return "ok after " + (failures.get() - 1);
       }),
       new Simple("overflow", k -> String.valueOf(recurse(0))),
-      new TreeHandler());
+      new TreeHandler(),
+      new Steered());
+
+  /**
+   * Fails as its key says: {@code permanent}, {@code after:<millis>} (retry no sooner than that)
+   * or {@code after:<millis>:then-ok} (succeeds from the second attempt on).
+   */
+  private static final class Steered extends TestHandlers.KeyHandler {
+    Steered() {
+      super("steered");
+    }
+
+    @Override
+    public String run(TestHandlers.Key input, TaskContext context) throws Exception {
+      String[] parts = input.key().split(":");
+      if (parts[0].equals("permanent")) {
+        throw TaskFailedException.permanent("gone", "will never work");
+      }
+      if (parts.length > 2 && context.attempt() > 1) {
+        return "ok on attempt " + context.attempt();
+      }
+      throw TaskFailedException.retryAfter("busy", "come back later",
+          Duration.ofMillis(Long.parseLong(parts[1])));
+    }
+  }
 
   /** Takes its input as a JSON tree and remembers what validate was given. */
   private final class TreeHandler implements TaskHandler<JsonObject, String> {
@@ -152,6 +181,110 @@ class TaskEngineTest {
         .isInstanceOf(InvalidTaskException.class).hasMessageContaining("does not fit type 'tree'");
   }
 
+  @Test
+  void aResultLargerThanAllowedFailsTheAttemptAndIsNotKept() {
+    TaskEngine e = engine(config(1, 100).withResultMaxBytes(32), null);
+    Submission small = e.submit(req("echo", "short"));
+    Submission large = e.submit(req("echo", "x".repeat(40)));
+
+    assertThat(awaitStatus(e, small.task().id(), TaskStatus.SUCCESS).result())
+        .isEqualTo("\"echo short\"");
+    Task failed = awaitStatus(e, large.task().id(), TaskStatus.FAILED);
+    assertThat(failed.error().type()).isEqualTo("result-too-large");
+    assertThat(failed.error().message()).contains("47 bytes", "32", "offload.result.max.bytes");
+    assertThat(failed.result()).isNull();
+  }
+
+  @Test
+  void eventsTellWhatHappensToEachTask() throws InterruptedException {
+    List<String> seen = new CopyOnWriteArrayList<>();
+    TaskEvents recorder = new TaskEvents() {
+      @Override
+      public void submitted(Task task) {
+        seen.add("submitted " + task.type());
+      }
+
+      @Override
+      public void refused(String type, Refusal why) {
+        seen.add("refused " + type + " " + why);
+      }
+
+      @Override
+      public void started(Task running, Duration queueWait) {
+        seen.add("started " + running.type() + " waited " + queueWait.toMillis());
+      }
+
+      @Override
+      public void attemptEnded(Task attempt, Task next, Duration runTime) {
+        seen.add("ended " + attempt.type() + " -> " + next.status().wire());
+      }
+
+      @Override
+      public void canceled(Task canceled) {
+        seen.add("canceled " + canceled.type());
+      }
+    };
+    store = new MemoryTaskStore(1, 100);
+    TaskEngine e = TaskEngine.builder(config(1, 1), store, new HandlerRegistry(handlers))
+        .clock(clock).random(() -> 0.5).events(recorder).build();
+    e.start();
+    engines.add(e);
+
+    Submission echo = e.submit(req("echo", "a"));
+    awaitStatus(e, echo.task().id(), TaskStatus.SUCCESS);
+    Submission held = e.submit(req("gate", "held"));
+    assertThat(gate.awaitStarted("held")).isTrue();
+    Submission queued = e.submit(req("echo", "queued"));
+    assertThatThrownBy(() -> e.submit(req("echo", "full")))
+        .isInstanceOf(LimitExceededException.class);
+    assertThatThrownBy(() -> e.submit(req("nope", "x"))).isInstanceOf(InvalidTaskException.class);
+    e.cancel(queued.task().id());
+    gate.open("held");
+    awaitStatus(e, held.task().id(), TaskStatus.SUCCESS);
+
+    await().atMost(Duration.ofSeconds(5)).until(() -> seen.size() == 10);
+    // (A worker may start a task a moment before its submit is told: the order within one task
+    // is not fixed, the order of what the test did is.)
+    assertThat(seen).containsExactlyInAnyOrder(
+        "submitted echo", "started echo waited 0", "ended echo -> success",
+        "submitted gate", "started gate waited 0", "submitted echo",
+        "refused echo QUEUE_FULL", "refused nope INVALID", "canceled echo",
+        "ended gate -> success");
+    assertThat(seen.subList(6, 10)).containsExactly("refused echo QUEUE_FULL",
+        "refused nope INVALID", "canceled echo", "ended gate -> success");
+  }
+
+  @Test
+  void aHandlerRunsWithItsOwnClassLoaderAsTheContextLoader() throws Exception {
+    ClassLoader own = new java.net.URLClassLoader(new java.net.URL[0],
+        getClass().getClassLoader());
+    AtomicInteger sawOwn = new AtomicInteger();
+    TaskHandler<TestHandlers.Key, String> probe = new TestHandlers.KeyHandler("probe") {
+      @Override
+      public String run(TestHandlers.Key input, TaskContext context) {
+        sawOwn.set(Thread.currentThread().getContextClassLoader() == getClass().getClassLoader()
+            ? 1 : -1);
+        return "ok";
+      }
+    };
+    store = new MemoryTaskStore(10, 10);
+    TaskEngine e = TaskEngine.builder(config(1, 10), store,
+        new HandlerRegistry(List.of(probe))).clock(clock).build();
+    // The workers inherit another context loader than the handler's, as in a container.
+    ClassLoader testLoader = Thread.currentThread().getContextClassLoader();
+    Thread.currentThread().setContextClassLoader(own);
+    try {
+      e.start();
+    } finally {
+      Thread.currentThread().setContextClassLoader(testLoader);
+    }
+    engines.add(e);
+
+    awaitStatus(e, e.submit(req("probe", "x")).task().id(), TaskStatus.SUCCESS);
+
+    assertThat(sawOwn.get()).isEqualTo(1);
+  }
+
   private static SubmitRequest req(String type, String key) {
     return new SubmitRequest(type, "{\"key\":\"" + key + "\"}", null, null, null, null, null,
         null);
@@ -221,6 +354,43 @@ class TaskEngineTest {
   }
 
   @Test
+  void aManagedWorkerThatOutlastsTheStopIsReported() throws Exception {
+    List<String> warnings = new CopyOnWriteArrayList<>();
+    Handler capture = new Handler() {
+      @Override
+      public void publish(LogRecord r) {
+        if (r.getLevel() == Level.WARNING) {
+          warnings.add(r.getMessage());
+        }
+      }
+
+      @Override
+      public void flush() {}
+
+      @Override
+      public void close() {}
+    };
+    Logger engineLog = Logger.getLogger(Attempts.class.getName());
+    engineLog.addHandler(capture);
+    ExecutorService managed = Executors.newCachedThreadPool(r -> new Thread(r, "managed"));
+    try {
+      TaskEngine e = engine(config(1, 100), managed);
+      e.submit(req("stubborn", "m"));
+      assertThat(stubborn.started.await(5, TimeUnit.SECONDS)).isTrue();
+      e.shutdown();
+      // The container's thread cannot be joined or named like an own worker, but the stop must
+      // not pass over it in silence: it stays with the container, holding this application.
+      assertThat(warnings).contains("a worker on the container's managed executor did not stop "
+          + "within 300 ms (a handler ignoring interrupts, or a store call that has not "
+          + "returned)");
+    } finally {
+      engineLog.removeHandler(capture);
+      stubborn.letGo.countDown();
+      managed.shutdownNow();
+    }
+  }
+
+  @Test
   void failedAttemptsRetryWithBackoffOnTheClock() {
     TaskEngine e = engine(1);
     Instant t0 = clock.instant();
@@ -262,6 +432,70 @@ class TaskEngineTest {
     assertThat(failed.error()).isEqualTo(
         new TaskError("IllegalStateException", "flaky failure 2"));
     assertThat(failed.nextAttemptAt()).isNull();
+  }
+
+  @Test
+  void aPermanentFailureEndsTheTaskWithAttemptsLeft() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("steered", "permanent", null, null, 5L, null, null, null)).task();
+    Task failed = awaitStatus(e, t.id(), TaskStatus.FAILED);
+    assertThat(failed.attempts()).isEqualTo(1);
+    assertThat(failed.error()).isEqualTo(new TaskError("gone", "will never work"));
+    assertThat(failed.nextAttemptAt()).isNull();
+  }
+
+  @Test
+  void aRetryAfterLongerThanTheBackoffSetsTheNextAttempt() {
+    TaskEngine e = engine(1);
+    Instant t0 = clock.instant();
+    Task t = e.submit(req("steered", "after:30000:then-ok", null, null, 3L, null, null, null))
+        .task();
+    Task retry = awaitRetry(e, t.id(), 1);
+    // The backoff alone would be 500 ms (half the 1 s ceiling); the handler asked for 30 s.
+    assertThat(retry.nextAttemptAt()).isEqualTo(t0.plusSeconds(30));
+    assertThat(retry.error()).isEqualTo(new TaskError("busy", "come back later"));
+    clock.advance(Duration.ofSeconds(29));
+    e.wakeUp();
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(2))
+        .until(() -> e.get(t.id()).orElseThrow().attempts() == 1);
+    clock.advance(Duration.ofSeconds(1));
+    e.wakeUp();
+    assertThat(awaitStatus(e, t.id(), TaskStatus.SUCCESS).result())
+        .isEqualTo("\"ok on attempt 2\"");
+  }
+
+  @Test
+  void aRetryAfterShorterThanTheBackoffKeepsTheBackoff() {
+    TaskEngine e = engine(1);
+    Instant t0 = clock.instant();
+    Task t = e.submit(req("steered", "after:100", null, null, 3L, null, null, null)).task();
+    assertThat(awaitRetry(e, t.id(), 1).nextAttemptAt()).isEqualTo(t0.plusMillis(500));
+  }
+
+  @Test
+  void aRetryAfterIsCappedByTheLongestDelay() {
+    TaskEngine e = engine(1);
+    Instant t0 = clock.instant();
+    long twoDays = Duration.ofDays(2).toMillis();
+    Task t = e.submit(req("steered", "after:" + twoDays, null, null, 3L, null, null, null))
+        .task();
+    assertThat(e.config().maxDelay()).isEqualTo(Duration.ofDays(1));
+    assertThat(awaitRetry(e, t.id(), 1).nextAttemptAt()).isEqualTo(t0.plus(Duration.ofDays(1)));
+  }
+
+  @Test
+  void aRetryAfterOnTheLastAttemptFails() {
+    TaskEngine e = engine(1);
+    Task t = e.submit(req("steered", "after:1000", null, null, 1L, null, null, null)).task();
+    Task failed = awaitStatus(e, t.id(), TaskStatus.FAILED);
+    assertThat(failed.attempts()).isEqualTo(1);
+    assertThat(failed.error().type()).isEqualTo("busy");
+  }
+
+  private Task awaitRetry(TaskEngine e, UUID id, int attempts) {
+    await().atMost(Duration.ofSeconds(10)).until(() -> e.get(id).orElseThrow().attempts()
+        == attempts && e.get(id).orElseThrow().status() == TaskStatus.PENDING);
+    return e.get(id).orElseThrow();
   }
 
   @Test

@@ -7,10 +7,12 @@ import dev.offload.testing.EmbeddedOffload;
 import dev.offload.testing.Http;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -59,6 +61,9 @@ abstract class BrowserTestBase {
     return Map.of("offload.workers", "2");
   }
 
+  /** More for this class's Offload: users of the container's realm, say. */
+  protected void configure(EmbeddedOffload.Builder builder) {}
+
   /** The window of this class's browser. */
   protected int[] windowSize() {
     return new int[] {1280, 900};
@@ -69,6 +74,7 @@ abstract class BrowserTestBase {
     requireBrowser();
     EmbeddedOffload.Builder builder = EmbeddedOffload.builder().contextPath("/offload");
     params().forEach(builder::param);
+    configure(builder);
     app = builder.start();
     http = new Http(app.baseUri());
   }
@@ -149,6 +155,22 @@ abstract class BrowserTestBase {
     driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
     driver.manage().timeouts().scriptTimeout(Duration.ofSeconds(10));
     return driver;
+  }
+
+  /**
+   * Signs this test's browser in with BASIC: every request the page makes from now on (the page
+   * itself, fetch, EventSource) carries the Authorization header, as after the browser's own
+   * login dialog, which a headless browser cannot fill in.
+   */
+  protected void signIn(String user, String password) {
+    driver.executeCdpCommand("Network.enable", Map.of());
+    driver.executeCdpCommand("Network.setExtraHTTPHeaders",
+        Map.of("headers", Map.of("Authorization", basic(user, password))));
+  }
+
+  static String basic(String user, String password) {
+    return "Basic " + Base64.getEncoder().encodeToString(
+        (user + ":" + password).getBytes(StandardCharsets.UTF_8));
   }
 
   /** Saves what the browser shows to {@code target/screenshots/<name>.png}. */

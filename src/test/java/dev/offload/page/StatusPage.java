@@ -37,12 +37,41 @@ final class StatusPage {
     return wait;
   }
 
-  /** Opens the page and waits until the types are loaded and the list has answered once. */
+  /**
+   * Opens the page and waits until it knows who is signed in, the list has answered once and,
+   * when there is a form (not for a viewer), the types are loaded.
+   */
   StatusPage open() {
-    driver.get(url);
-    waiting().until(d -> !new Select(find("submit-type")).getOptions().isEmpty());
+    return open("");
+  }
+
+  /** Opens the page at an address after its own, {@code #task=<id>} say, and waits as above. */
+  StatusPage open(String fragment) {
+    driver.get(url + fragment);
+    waiting().until(d -> find("who").isDisplayed());
     waiting().until(d -> !"connecting".equals(find("live-mode").getAttribute("data-mode")));
+    waiting().until(d -> findAll("submit-type").stream()
+        .allMatch(type -> !new Select(type).getOptions().isEmpty()));
     return this;
+  }
+
+  /** Opens the page when it has nothing to show but why (signed out, no role). */
+  WebElement openExpectingProblem() {
+    driver.get(url);
+    return waiting().until(ExpectedConditions.visibilityOfElementLocated(
+        testId("session-problem")));
+  }
+
+  /** Opens the detail panel of a task from its row and waits until it shows that task. */
+  void openRow(String id) {
+    row(id).findElement(testId("task-open")).click();
+    waiting().until(d -> id.equals(find("detail").getAttribute("data-id"))
+        && find("detail-status").getAttribute("data-status") != null);
+  }
+
+  boolean hasRow(String id) {
+    return !driver.findElements(
+        By.cssSelector("[data-testid='task-row'][data-id='" + id + "']")).isEmpty();
   }
 
   WebElement find(String testId) {
@@ -87,6 +116,18 @@ final class StatusPage {
     return detail.getAttribute("data-id");
   }
 
+  /** The address of the page, without a fragment. */
+  String url() {
+    return url;
+  }
+
+  /** Waits until the detail panel shows the task and its state is known. */
+  void waitForDetail(String id) {
+    waiting().until(d -> find("detail").isDisplayed()
+        && id.equals(find("detail").getAttribute("data-id"))
+        && find("detail-status").getAttribute("data-status") != null);
+  }
+
   String detailStatus() {
     return find("detail").getAttribute("data-status");
   }
@@ -106,6 +147,20 @@ final class StatusPage {
           d.findElements(By.cssSelector("[data-testid='task-row'][data-id='" + id + "']"));
       return !rows.isEmpty() && status.equals(rows.get(0).getAttribute("data-status"));
     });
+  }
+
+  /**
+   * Completed requests whose path after the context path (with its query) matches, from the
+   * page's Resource Timing entries.
+   */
+  long requests(String pathRegex) {
+    Object n = script("""
+        const re = new RegExp('^' + arguments[0] + '$');
+        return performance.getEntriesByType('resource')
+            .map(e => new URL(e.name).pathname.replace(/^\\/offload/, '') + new URL(e.name).search)
+            .filter(p => re.test(p)).length;
+        """, pathRegex);
+    return ((Number) n).longValue();
   }
 
   String liveMode() {

@@ -2,14 +2,26 @@ package dev.offload.page;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import jakarta.json.JsonObject;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.WebElement;
 
 /** A task's life as the people who run Offload watch it on the status page. */
 class StatusPageIT extends BrowserTestBase {
+
+  @Override
+  protected Map<String, String> params() {
+    // A failed attempt waits up to half an hour for the next (full jitter): time to watch it.
+    return Map.of("offload.workers", "2",
+        "offload.retry.base.millis", "1800000", "offload.retry.max.millis", "1800000");
+  }
 
   @Test
   void sleepTaskIsWatchedFromPendingThroughRunningToSuccessWithMovingProgress() {
@@ -77,6 +89,75 @@ class StatusPageIT extends BrowserTestBase {
     assertThat(page.find("detail-attempts").getText()).isEqualTo("1 of at most 1");
     page.waitForRowStatus(id, "failed");
     assertNoConsoleErrors();
+  }
+
+  @Test
+  void aTaskWaitingToRetryShowsItsNextAttemptTheLastErrorAndACountdown() {
+    page.open();
+    String id = page.submit("sleep", "{\"millis\": 100, \"failTimes\": 3}",
+        Map.of("submit-attempts", "4"));
+    try {
+      // The back-off is random: wait for a next attempt at least 10 s away (every failed
+      // attempt draws again), so the page can be watched while it waits.
+      JsonObject waiting = page.waiting(Duration.ofSeconds(30)).until(d -> {
+        JsonObject t = http.get("/api/tasks/" + id).json();
+        boolean far = "pending".equals(t.getString("status")) && t.getInt("attempts") >= 1
+            && Instant.parse(t.getString("nextAttemptAt")).isAfter(Instant.now().plusSeconds(10));
+        return far ? t : null;
+      });
+      int failed = waiting.getInt("attempts");
+      String next = "attempt " + (failed + 1) + " of 4 in ";
+      page.waiting().until(d -> "retrying".equals(page.find("detail-status").getText())
+          && page.find("detail-progress-message").getText().startsWith(next));
+
+      assertThat(page.detailStatus()).isEqualTo("pending");
+      assertThat(page.find("detail-progress").getAttribute("aria-valuenow"))
+          .as("no stale bar of the failed attempt").isEqualTo("0");
+      assertThat(page.find("detail-error-heading").getAttribute("textContent"))
+          .isEqualTo("Last error (attempt " + failed + ")");
+      assertThat(page.find("detail-error-message").getText())
+          .isEqualTo("failing attempt " + failed + " of the first 3 as asked");
+      assertThat(page.find("detail-attempts").getText()).isEqualTo(failed + " of at most 4");
+      assertThat(page.find("detail-duration").getText()).as("no growing duration").isEqualTo("—");
+      page.waitForRowStatus(id, "pending");
+      WebElement row = page.row(id);
+      assertThat(row.findElement(StatusPage.testId("task-status")).getText())
+          .isEqualTo("retrying");
+      assertThat(row.findElement(StatusPage.testId("task-progress"))
+          .getAttribute("aria-valuenow")).isEqualTo("0");
+      assertThat(row.findElement(StatusPage.testId("task-duration")).getText()).isEqualTo("—");
+      assertThat(row.findElement(StatusPage.testId("task-progress-message")).getText())
+          .startsWith(next);
+
+      // The countdown counts down, second by second, without asking the server.
+      String before = page.find("detail-progress-message").getText();
+      String after = page.waiting(Duration.ofSeconds(5)).until(d -> {
+        String now = page.find("detail-progress-message").getText();
+        return now.equals(before) ? null : now;
+      });
+      assertThat(countdown(after, next)).isLessThan(countdown(before, next));
+      long untilNext = Duration.between(Instant.now(),
+          Instant.parse(waiting.getString("nextAttemptAt"))).toSeconds();
+      assertThat(countdown(after, next)).isBetween(untilNext - 2, untilNext + 2);
+      screenshot("retrying-countdown");
+      assertNoConsoleErrors();
+    } finally {
+      http.delete("/api/tasks/" + id);
+    }
+  }
+
+  /** The seconds a countdown shows: "9 s", "4m 05s" or "1h 02m". */
+  private static long countdown(String message, String prefix) {
+    String text = message.substring(prefix.length());
+    Matcher m = Pattern.compile("(\\d+) s|(\\d+)m (\\d+)s|(\\d+)h (\\d+)m").matcher(text);
+    assertThat(m.matches()).as("countdown '%s'", text).isTrue();
+    if (m.group(1) != null) {
+      return Long.parseLong(m.group(1));
+    }
+    if (m.group(2) != null) {
+      return Long.parseLong(m.group(2)) * 60 + Long.parseLong(m.group(3));
+    }
+    return Long.parseLong(m.group(4)) * 3600 + Long.parseLong(m.group(5)) * 60;
   }
 
   @Test

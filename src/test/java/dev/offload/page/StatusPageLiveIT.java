@@ -45,13 +45,13 @@ class StatusPageLiveIT extends BrowserTestBase {
       page.waiting().until(d -> ids.stream().allMatch(id -> !d.findElements(
           By.cssSelector("[data-testid='task-row'][data-id='" + id + "']")).isEmpty()));
       // Watch at least three refresh intervals.
-      page.waiting().until(d -> countRequests("/api/tasks\\?.*") >= 4);
+      page.waiting().until(d -> page.requests("/api/tasks\\?.*") >= 4);
 
       double elapsedMs = ((Number) page.script("return performance.now();")).doubleValue();
-      long lists = countRequests("/api/tasks\\?.*");
+      long lists = page.requests("/api/tasks\\?.*");
       assertThat(lists).as("list refreshes in %.0f ms", elapsedMs)
           .isLessThanOrEqualTo((long) (elapsedMs / 2000) + 2);
-      assertThat(countRequests("/api/tasks/" + UUID)).as("requests per row").isZero();
+      assertThat(page.requests("/api/tasks/" + UUID)).as("requests per row").isZero();
       int streams = Integer.parseInt(page.find("live-mode").getAttribute("data-streams"));
       assertThat(streams).as("open event streams").isBetween(1, 4);
       assertThat(page.liveMode()).isEqualTo("live");
@@ -91,16 +91,5 @@ class StatusPageLiveIT extends BrowserTestBase {
     page.waiting().until(d -> page.findAll("task-row").size() == 10);
     assertThat(page.find("page-label").getText()).isEqualTo("Page 1");
     assertNoConsoleErrors();
-  }
-
-  /** Completed requests whose path (after the context path) matches, from Resource Timing. */
-  private long countRequests(String pathRegex) {
-    Object n = page.script("""
-        const re = new RegExp('^' + arguments[0] + '$');
-        return performance.getEntriesByType('resource')
-            .map(e => new URL(e.name).pathname.replace(/^\\/offload/, '') + new URL(e.name).search)
-            .filter(p => re.test(p)).length;
-        """, pathRegex);
-    return ((Number) n).longValue();
   }
 }

@@ -4,7 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.offload.testing.Http;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.NoAlertPresentException;
@@ -21,21 +27,41 @@ class StatusPageSafetyIT extends BrowserTestBase {
       + "form-action 'self'";
 
   @Test
-  void pageAndItsFilesCarryTheSecurityHeaders() {
-    for (String path : new String[] {"/", "/app.js", "/app.css", "/favicon.svg"}) {
+  void pageAndItsFilesCarryTheSecurityHeaders() throws IOException {
+    List<String> paths = new ArrayList<>(List.of("/", "/app.css", "/favicon.svg"));
+    paths.addAll(modules());
+    assertThat(paths).contains("/js/main.js");
+    for (String path : paths) {
       Http.Response r = http.get(path);
       assertThat(r.status()).as(path).isEqualTo(200);
       assertThat(r.header("Content-Security-Policy")).as(path).isEqualTo(CSP);
       assertThat(r.header("X-Content-Type-Options")).as(path).isEqualTo("nosniff");
+      if (path.endsWith(".js")) {
+        // A module runs only when served as JavaScript; it imports only its siblings, and no
+        // server value can reach the page as markup.
+        assertThat(r.header("Content-Type")).as(path).contains("javascript");
+        assertThat(r.body()).as(path)
+            .doesNotContain("innerHTML", "outerHTML", "insertAdjacentHTML", "document.write")
+            .doesNotContainPattern("\\beval\\(|new Function")
+            .doesNotContain("http://", "https://")
+            .doesNotContainPattern("from '(?!\\./)");
+      }
     }
     assertThat(http.get("/").header("Content-Type")).startsWith("text/html");
-    assertThat(http.get("/app.js").header("Content-Type")).contains("javascript");
     assertThat(http.get("/app.css").header("Content-Type")).startsWith("text/css");
     // Nothing inline for the policy to forbid, nothing from another origin.
     String html = http.get("/").body();
     assertThat(html).doesNotContainPattern("<script(?![^>]*\\bsrc=)")
         .doesNotContainPattern("\\son[a-z]+=").doesNotContain("style=")
         .doesNotContain("http://").doesNotContain("https://").doesNotContain("//cdn");
+  }
+
+  /** Every module of the page, as served: {@code /js/main.js}, {@code /js/api.js}, ... */
+  private static List<String> modules() throws IOException {
+    try (Stream<Path> files = Files.list(Path.of("webapp", "js"))) {
+      return files.map(f -> "/js/" + f.getFileName()).filter(p -> p.endsWith(".js")).sorted()
+          .toList();
+    }
   }
 
   @Test

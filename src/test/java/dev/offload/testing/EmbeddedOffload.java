@@ -1,10 +1,13 @@
 package dev.offload.testing;
 
+import dev.offload.testing.openapi.ContractRecorder;
+import dev.offload.testing.openapi.OpenApiContract;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import org.eclipse.jetty.ee10.webapp.WebAppContext;
 import org.eclipse.jetty.security.HashLoginService;
 import org.eclipse.jetty.security.UserStore;
@@ -21,17 +24,24 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  *
  * <p>The container's realm ("Offload") holds the users a test adds with {@link Builder#user};
  * a test that adds none and sets no {@code offload.auth} runs with {@code offload.auth=none}.
+ *
+ * <p>Every answer the web application gives is checked against the OpenAPI document ({@link
+ * ContractRecorder}), and {@link #close} fails when any broke it: the document cannot drift from
+ * what the server does without a test noticing.
  */
 public final class EmbeddedOffload implements AutoCloseable {
 
   private final Server server;
   private final WebAppContext context;
   private final URI base;
+  private final ContractRecorder contract;
 
-  private EmbeddedOffload(Server server, WebAppContext context, URI base) {
+  private EmbeddedOffload(Server server, WebAppContext context, URI base,
+      ContractRecorder contract) {
     this.server = server;
     this.context = context;
     this.base = base;
+    this.contract = contract;
   }
 
   public static EmbeddedOffload start(Map<String, String> params) {
@@ -71,17 +81,32 @@ public final class EmbeddedOffload implements AutoCloseable {
     return context.getServletContext().getAttribute(name);
   }
 
+  /** What checks the answers against the OpenAPI document; null when a builder opted out. */
+  public ContractRecorder contract() {
+    return contract;
+  }
+
   /** Stops the web application (running contextDestroyed) but keeps the server up. */
   public void stopContext() throws Exception {
     context.stop();
   }
 
+  /**
+   * Stops the server; then, every exchange having ended, fails if any answer broke the OpenAPI
+   * document.
+   *
+   * @throws AssertionError listing the answers that broke the document
+   */
   @Override
   public void close() {
     try {
       server.stop();
     } catch (Exception e) {
       throw new IllegalStateException("stopping Jetty failed", e);
+    }
+    if (contract != null) {
+      System.out.println(contract.summary());
+      contract.assertKept();
     }
   }
 
@@ -92,6 +117,8 @@ public final class EmbeddedOffload implements AutoCloseable {
     private boolean anyUser;
     private String contextPath = "/";
     private int maxThreads = 200;
+    private String uncheckedBecause;
+    private OpenApiContract contract = OpenApiContract.shared();
 
     public Builder param(String name, String value) {
       params.put(name, value);
@@ -113,6 +140,22 @@ public final class EmbeddedOffload implements AutoCloseable {
     /** Caps the container's thread pool, to prove that waiting clients hold no thread. */
     public Builder maxThreads(int maxThreads) {
       this.maxThreads = maxThreads;
+      return this;
+    }
+
+    /**
+     * Leaves the answers unchecked against the OpenAPI document, for a benchmark, whose figures
+     * would count the checking as the server's work. A test never does: a test that abuses the
+     * protocol on purpose marks those requests ({@link ContractRecorder#SKIP_HEADER}).
+     */
+    public Builder withoutContract(String why) {
+      this.uncheckedBecause = Objects.requireNonNull(why);
+      return this;
+    }
+
+    /** Checks the answers against another document (to see that a drift is caught). */
+    public Builder checkedAgainst(OpenApiContract contract) {
+      this.contract = Objects.requireNonNull(contract);
       return this;
     }
 
@@ -138,7 +181,9 @@ public final class EmbeddedOffload implements AutoCloseable {
       HashLoginService realm = new HashLoginService("Offload");
       realm.setUserStore(users);
       context.getSecurityHandler().setLoginService(realm);
-      server.setHandler(context);
+      ContractRecorder recorder = uncheckedBecause != null ? null
+          : new ContractRecorder(contract, contextPath, context);
+      server.setHandler(recorder == null ? context : recorder);
       server.setStopTimeout(30_000);
       try {
         server.start();
@@ -152,7 +197,7 @@ public final class EmbeddedOffload implements AutoCloseable {
       }
       String ctx = contextPath.equals("/") ? "" : contextPath;
       URI base = URI.create("http://127.0.0.1:" + connector.getLocalPort() + ctx);
-      return new EmbeddedOffload(server, context, base);
+      return new EmbeddedOffload(server, context, base, recorder);
     }
 
     private static Path locateWebapp() {

@@ -23,7 +23,7 @@ public final class Tasks {
       String input, Task.Limits limits, Instant created, Instant due, String key,
       String fingerprint) {
     return Task.pending(new Task.Spec(id, type, owner, priority, input, null,
-        Utf8.length(input), limits, created, key, fingerprint), due);
+        Utf8.length(input), limits, created.toEpochMilli(), key, fingerprint, null), due);
   }
 
   /**
@@ -33,8 +33,8 @@ public final class Tasks {
   public static Task attempt(Task t, int n) {
     Task.State s = t.state();
     return new Task(t.spec(), new Task.State(TaskStatus.RUNNING, n, s.progress(),
-        s.startedAt() != null ? s.startedAt() : t.createdAt(), null, null, null, null,
-        s.error()));
+        s.startedAtMillis() != Task.NO_TIME ? s.startedAtMillis() : t.spec().createdAtMillis(),
+        Task.NO_TIME, Task.NO_TIME, null, s.error()));
   }
 
   /** Attempt 1 of a task that was never stored. */

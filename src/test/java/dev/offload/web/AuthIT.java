@@ -339,6 +339,8 @@ class AuthIT {
     assertThat(ok.header("Access-Control-Allow-Methods")).contains("POST", "DELETE");
     assertThat(ok.header("Access-Control-Allow-Headers")).containsIgnoringCase("authorization");
     assertThat(ok.header("Vary")).contains("Origin");
+    assertThat(ok.header("Allow")).as("an OPTIONS like any other").isEqualTo(
+        "GET, HEAD, POST, OPTIONS");
 
     Response refused = send("OPTIONS", "/api/tasks", Map.of("Origin", "https://evil.example",
         "Access-Control-Request-Method", "POST"), null);

@@ -73,6 +73,16 @@ class BadInputIT {
       "{\"type\":\"noop\",\"input\":1,\"resultTtlSeconds\":\"1\"} | 422 | must be a whole number",
       "{\"type\":\"noop\",\"input\":1,\"priority\":\"urgent\"}    | 422 | 'priority' must be one of",
       "{\"type\":\"noop\",\"input\":[[[[[[[[[1]]]]]]]]]}          | 400 | nested deeper than 8",
+      "{\"type\":\"noop\",\"input\":{}}}                 | 400 | unexpected content after the JSON value at line 1, column 27",
+      "{\"type\":\"noop\",\"input\":{}} xyz              | 400 | unexpected content after the JSON value at line 1, column 28",
+      "{\"type\":\"noop\",\"type\":\"sleep\",\"input\":1} | 400 | duplicate member name 'type'",
+      "{\"type\":\"noop\",\"input\":\"\\ud800\"}        | 400 | unpaired surrogate \\uD800",
+      "{\"type\":\"pbkdf2\",\"input\":{\"password\":\"p\",\"iterations\":4294967297}} | 422 | 'input.iterations' must be a whole number between -2147483648 and 2147483647, got 4294967297",
+      "{\"type\":\"pbkdf2\",\"input\":{\"password\":\"p\",\"iterations\":1.9}} | 422 | 'input.iterations' must be a whole number, got 1.9",
+      "{\"type\":\"sleep\",\"input\":{\"millis\":1e999999999}} | 422 | 'input.millis' must be a whole number between",
+      "{\"type\":\"sleep\",\"input\":{\"mills\":5}}     | 422 | unknown field 'input.mills'; known fields: failTimes, millis",
+      "{\"type\":\"noop\",\"input\":1,\"delaySeconds\":1e999999999} | 422 | 'delaySeconds' is out of range, got 1E+999999999",
+      "{\"type\":\"noop\",\"input\":1,\"delaySeconds\":0.5} | 422 | 'delaySeconds' must be a whole number, got 0.5",
       "''                                               | 400 | empty",
   })
   void aBadSubmissionIsAProblem(String body, int status, String detail) {

@@ -38,7 +38,7 @@ class TaskViewSerializerTest {
         + "\"maxAttempts\":3,\"timeoutSeconds\":60,\"resultTtlSeconds\":3600,"
         + "\"createdAt\":\"2026-01-02T03:04:05.678Z\",\"startedAt\":null,\"finishedAt\":null,"
         + "\"nextAttemptAt\":\"2026-01-02T03:04:05.678Z\",\"expiresAt\":null,\"result\":null,"
-        + "\"error\":null,\"links\":{\"self\":\"/ctx/api/tasks/" + ID + "\","
+        + "\"error\":null,\"retryOf\":null,\"links\":{\"self\":\"/ctx/api/tasks/" + ID + "\","
         + "\"events\":\"/ctx/api/tasks/" + ID + "/events\"}}");
   }
 

@@ -38,7 +38,7 @@ final class ClaimSql {
   /** Marks the rows of CTE {@code due} running and returns them. */
   private static final String START = ", up AS (UPDATE offload_task t SET status = 'running',"
       + " attempts = t.attempts + 1, progress_percent = NULL, progress_message = NULL,"
-      + " started_at = ?, finished_at = NULL, next_attempt_at = NULL, expires_at = NULL,"
+      + " started_at = ?, finished_at = NULL, expires_at = NULL,"
       + " result = NULL, lease_owner = ?, lease_until = ?"
       // The ANY names the claimed ids as an index condition: told only of the join, the planner
       // may hash the whole table to find a handful of rows.

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 import org.postgresql.PGConnection;
@@ -54,6 +55,8 @@ final class PgListener {
   private volatile Connection connection;
   /** Task ids whose delivery failed (the engine could not re-read them); listener thread only. */
   private final Set<UUID> undelivered = new LinkedHashSet<>();
+  /** Connections made again after one was lost: the metrics read it. */
+  private final AtomicLong reconnects = new AtomicLong();
 
   PgListener(PostgresSettings settings, String sender, StoreEvents events) {
     this.settings = settings;
@@ -99,6 +102,11 @@ final class PgListener {
     return !thread.isAlive();
   }
 
+  /** How often the listener connected again after it had lost its connection. */
+  long reconnects() {
+    return reconnects.get();
+  }
+
   private boolean stopping() {
     return stop.getCount() == 0;
   }
@@ -115,6 +123,7 @@ final class PgListener {
         listening.countDown();
         if (lostBefore) {
           LOG.info("Listening to PostgreSQL notifications again");
+          reconnects.incrementAndGet();
           safely(events::workAvailable);
           safely(events::resync); // notices sent while we were away are lost: re-read
 

@@ -2,6 +2,7 @@ package dev.offload.store.postgres;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.MetricsTrackerFactory;
 import dev.offload.store.Outcome;
 import dev.offload.store.StoreEvents;
 import dev.offload.store.StoreLimits;
@@ -298,7 +299,16 @@ public final class PostgresTaskStore implements TaskStore {
    * @throws dev.offload.task.StoreUnavailableException when PostgreSQL cannot be reached
    */
   public static PostgresTaskStore open(PostgresSettings settings) {
+    return open(settings, null);
+  }
+
+  /** As {@link #open(PostgresSettings)}, with the pool reporting to {@code poolMetrics}. */
+  public static PostgresTaskStore open(PostgresSettings settings,
+      MetricsTrackerFactory poolMetrics) {
     HikariConfig hc = new HikariConfig();
+    if (poolMetrics != null) {
+      hc.setMetricsTrackerFactory(poolMetrics);
+    }
     hc.setPoolName("offload-pg");
     hc.setDriverClassName("org.postgresql.Driver");
     hc.setJdbcUrl(settings.jdbcUrl());
@@ -519,6 +529,9 @@ public final class PostgresTaskStore implements TaskStore {
     if (q.type() != null) {
       sql.append(" AND type = ?");
     }
+    if (q.idempotencyKey() != null) {
+      sql.append(" AND idempotency_key = ?");
+    }
     if (before != null) {
       sql.append(" AND seq < ?");
     }
@@ -534,6 +547,9 @@ public final class PostgresTaskStore implements TaskStore {
         }
         if (q.type() != null) {
           ps.setString(i++, q.type());
+        }
+        if (q.idempotencyKey() != null) {
+          ps.setString(i++, q.idempotencyKey());
         }
         if (before != null) {
           ps.setLong(i++, before);
@@ -1023,6 +1039,13 @@ public final class PostgresTaskStore implements TaskStore {
   @Override
   public String name() {
     return "postgres";
+  }
+
+  /** How often the notification listener connected again after losing its connection. */
+  public long listenerReconnects() {
+    synchronized (lifecycle) {
+      return listener == null ? 0 : listener.reconnects();
+    }
   }
 
   /** Stops the listener, closes the lease connection and the pool; safe to call twice. */

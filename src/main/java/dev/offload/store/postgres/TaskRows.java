@@ -30,7 +30,7 @@ final class TaskRows {
   static final String COLUMNS = "id, type, owner, priority, input, input_view, input_bytes, "
       + "max_attempts, timeout_seconds, result_ttl_seconds, status, attempts, progress_percent, "
       + "progress_message, created_at, started_at, finished_at, next_attempt_at, expires_at, "
-      + "result, error_type, error_message, idempotency_key, fingerprint";
+      + "result, error_type, error_message, idempotency_key, fingerprint, retry_of";
 
   /** {@link #COLUMNS}, each qualified with a table alias. */
   static String columns(String alias) {
@@ -71,7 +71,7 @@ final class TaskRows {
   private static final List<String> COLUMN_TYPES = List.of("uuid", "text", "text", "smallint",
       "text", "text", "bigint", "integer", "bigint", "bigint", "text", "integer", "integer", "text",
       "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "text", "text",
-      "text", "text", "text");
+      "text", "text", "text", "uuid");
 
   /** How a snapshot fills each column of {@link #COLUMNS}, as text (null for NULL). */
   private static final List<Function<Task, Object>> COLUMN_VALUES = List.of(
@@ -84,7 +84,7 @@ final class TaskRows {
       Task::startedAt, Task::finishedAt, Task::nextAttemptAt, Task::expiresAt, Task::result,
       t -> t.error() == null ? null : t.error().type(),
       t -> t.error() == null ? null : t.error().message(), Task::idempotencyKey,
-      Task::fingerprint);
+      Task::fingerprint, Task::retryOf);
 
   /**
    * Inserts any number of snapshots in one statement, one array per column: one SQL text (and
@@ -142,18 +142,19 @@ final class TaskRows {
     Instant startedAt = instant(rs, i++);
     Instant finishedAt = instant(rs, i++);
     Instant nextAttemptAt = instant(rs, i++);
-    Instant expiresAt = instant(rs, i++);
+    i++; // expires_at: kept in the table for the sweep's index; a snapshot derives it
     String result = rs.getString(i++);
     String errorType = rs.getString(i++);
     String errorMessage = rs.getString(i++);
     TaskError error = errorType == null ? null : new TaskError(errorType, errorMessage);
     String idempotencyKey = rs.getString(i++);
-    String fingerprint = rs.getString(i);
+    String fingerprint = rs.getString(i++);
+    UUID retryOf = rs.getObject(i, UUID.class);
     return new Task(
-        new Task.Spec(id, type, owner, priority, input, inputView, inputBytes, limits, createdAt,
-            idempotencyKey, fingerprint),
-        new Task.State(status, attempts, progress, startedAt, finishedAt, nextAttemptAt,
-            expiresAt, result, error));
+        new Task.Spec(id, type, owner, priority, input, inputView, inputBytes, limits,
+            Task.millis(createdAt), idempotencyKey, fingerprint, retryOf),
+        new Task.State(status, attempts, progress, Task.millis(startedAt),
+            Task.millis(finishedAt), Task.millis(nextAttemptAt), result, error));
   }
 
   static void bindInsert(PreparedStatement ps, Task t) throws SQLException {
@@ -179,7 +180,8 @@ final class TaskRows {
     ps.setString(i++, t.result());
     i = bindError(ps, i, t.error());
     ps.setString(i++, t.idempotencyKey());
-    ps.setString(i, t.fingerprint());
+    ps.setString(i++, t.fingerprint());
+    ps.setObject(i, t.retryOf());
   }
 
   static void bindUpdateState(PreparedStatement ps, Task t) throws SQLException {

@@ -5,6 +5,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.offload.testing.Http;
+import dev.offload.testing.Promtool;
+import dev.offload.testing.Scrape;
 import jakarta.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -72,6 +74,15 @@ class PostgresOutageIT {
           Http.Response health = http.get("/api/health");
           assertThat(health.status()).isEqualTo(503);
           assertThat(health.json().getString("status")).isEqualTo("store_unavailable");
+          // An orchestrator takes the instance out of rotation but must not restart it: a
+          // restart would not bring the database back.
+          Http.Response ready = http.get("/api/health/ready");
+          assertThat(ready.status()).isEqualTo(503);
+          assertThat(ready.header("Retry-After")).isNotNull();
+          assertThat(ready.json().getString("status")).isEqualTo("store_unavailable");
+          Http.Response live = http.get("/api/health/live");
+          assertThat(live.status()).isEqualTo(200);
+          assertThat(live.json().getString("status")).isEqualTo("up");
         }
         Instant restarted = Instant.now();
         pg.startServer();
@@ -104,7 +115,32 @@ class PostgresOutageIT {
         }
         for (Http http : instances) {
           assertThat(http.get("/api/health").json().getString("status")).isEqualTo("up");
+          assertThat(http.get("/api/health/ready").status()).isEqualTo(200);
         }
+        // What an operator sees of the outage in /metrics (the instances run with auth=none).
+        double refusedSeen = 0;
+        double insertErrors = 0;
+        for (Http http : instances) {
+          // The listener reconnects on its own back-off (up to 2 s) once the database is back.
+          await("the listener reconnected").atMost(Duration.ofSeconds(30))
+              .until(() -> new Scrape(http.get("/metrics").body())
+                  .value("offload_pg_listener_reconnects_total") > 0);
+          Http.Response r = http.get("/metrics");
+          assertThat(r.status()).isEqualTo(200);
+          Scrape m = new Scrape(r.body());
+          refusedSeen += m.value("offload_tasks_refused_total", "type", "sleep", "reason",
+              "store_unavailable");
+          insertErrors += m.value("offload_store_errors_total", "operation", "insert");
+          assertThat(m.value("offload_pg_listener_reconnects_total"))
+              .as("each instance's listener lost its connection and came back").isPositive();
+          assertThat(m.value("hikaricp_connections_max", "pool", "offload-pg")).isEqualTo(6);
+          assertThat(m.value("offload_queue_depth")).isZero();
+          Promtool.Result lint = Promtool.checkMetrics(r.body());
+          assertThat(lint.exitCode()).as(lint.output()).isZero();
+        }
+        assertThat(refusedSeen).as("every 503 is counted, by one instance")
+            .isEqualTo(refused.get());
+        assertThat(insertErrors).isGreaterThanOrEqualTo(refused.get());
         System.out.printf("outage test: %d tasks accepted (%d before the outage), %d "
             + "submissions refused with 503 while the database was down, 0 lost, %d ran "
             + "twice; submissions were accepted again %d ms after the database came back%n",
