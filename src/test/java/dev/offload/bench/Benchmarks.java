@@ -166,7 +166,7 @@ final class Benchmarks {
   static Bench fairness() {
     FairnessBenchmark.Settings s = FairnessBenchmark.Settings.benchmark();
     List<Metric> metrics = new java.util.ArrayList<>();
-    for (String store : new String[] {"memory"}) {
+    for (String store : new String[] {"memory", "postgres"}) {
       for (String mode : new String[] {"fair", "fifo"}) {
         String who = store + ", " + (mode.equals("fair") ? "fair dispatch" : "without (FIFO)");
         metrics.add(new Metric(store + "_" + mode + "_b_wait_p50_ms", who + ": B's wait p50", MS));

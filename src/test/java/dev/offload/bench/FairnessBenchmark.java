@@ -79,7 +79,24 @@ final class FairnessBenchmark {
   /** Both stores. */
   static Map<String, Double> all(Settings s) throws Exception {
     Map<String, Double> m = new LinkedHashMap<>(memory(s));
+    m.putAll(postgres(s));
     return m;
+  }
+
+  /**
+   * On one real PostgreSQL at its durability defaults (as benchmark 5 runs it), a fresh database
+   * per measurement: the claim is the fair one statement ({@code offload.dispatch.fair=true}) or
+   * the plain queue order.
+   */
+  static Map<String, Double> postgres(Settings s) throws Exception {
+    try (Postgres pg = Postgres.start()) {
+      int[] n = {0};
+      return run(s, "postgres", fair -> {
+        String db = "fair" + (n[0]++);
+        pg.createDatabase(db);
+        return pg.openStore(db, 4, 10L * s.flood(), fair);
+      });
+    }
   }
 
   static Map<String, Double> memory(Settings s) throws Exception {

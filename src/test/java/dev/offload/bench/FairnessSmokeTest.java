@@ -18,4 +18,15 @@ class FairnessSmokeTest {
     assertThat(m).containsKeys("memory_fair_b_wait_p99_ms", "memory_fifo_b_wait_p99_ms",
         "memory_p99_ratio_fifo_to_fair");
   }
+
+  @Test
+  void measuresItOnPostgresqlToo() throws Exception {
+    Map<String, Double> m = FairnessBenchmark.postgres(FairnessBenchmark.Settings.smoke());
+    System.out.println("fairness smoke (PostgreSQL): " + m);
+
+    assertThat(m.get("postgres_fair_b_samples")).isPositive();
+    assertThat(m.get("postgres_fifo_b_samples")).isPositive();
+    assertThat(m).containsKeys("postgres_fair_b_wait_p99_ms", "postgres_fifo_b_wait_p99_ms",
+        "postgres_p99_ratio_fifo_to_fair");
+  }
 }
