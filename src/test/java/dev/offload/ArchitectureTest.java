@@ -85,5 +85,16 @@ class ArchitectureTest {
   static final ArchRule handlersOnlyUseTheVocabulary = noClasses()
       .that().resideInAPackage("dev.offload.handlers..")
       .should().dependOnClassesThat().resideInAnyPackage("dev.offload.engine..",
-          "dev.offload.store..");
+          "dev.offload.store..", "dev.offload.web..", "dev.offload.webhooks..");
+
+  /**
+   * Calling out (address rules, the pinning egress proxy, capped bodies, the Standard Webhooks
+   * signature) is a plain library that the http task type and the webhook deliverer share: it
+   * knows nothing of Offload above it, so either can use it without an arrow pointing back.
+   */
+  @ArchTest
+  static final ArchRule outboundIsAPlainLibrary = classes()
+      .that().resideInAPackage("dev.offload.outbound..")
+      .should().onlyDependOnClassesThat().resideInAnyPackage("dev.offload.outbound..", "java..",
+          "javax.net..");
 }
