@@ -96,5 +96,5 @@ class ArchitectureTest {
   static final ArchRule outboundIsAPlainLibrary = classes()
       .that().resideInAPackage("dev.offload.outbound..")
       .should().onlyDependOnClassesThat().resideInAnyPackage("dev.offload.outbound..", "java..",
-          "javax.net..");
+          "javax.net..", "javax.crypto..");
 }

@@ -505,6 +505,25 @@ public final class PostgresTaskStore implements TaskStore {
     }
   }
 
+  // ---------------------------------------------------------------- callback deliveries
+
+  // TODO(webhooks): the durable deliveries come with the reworked store (h-postgres); until
+  // then this store owes none.
+  @Override
+  public List<Task> claimDeliveries(String instance, Instant now, Instant leaseUntil, int max) {
+    return List.of();
+  }
+
+  @Override
+  public Optional<Task> recordDelivery(Task claimed, dev.offload.task.Delivery next) {
+    return Optional.empty();
+  }
+
+  @Override
+  public Optional<Instant> nextDeliveryAt() {
+    return Optional.empty();
+  }
+
   // ---------------------------------------------------------------- upkeep
 
   @Override
