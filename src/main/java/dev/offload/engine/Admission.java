@@ -44,7 +44,10 @@ final class Admission {
   private final Interner<String> owners = new Interner<>(10_000);
   private final Interner<Task.Limits> limits = new Interner<>(1_000);
 
-  /** @param callbackRules where a callback may point (the {@code http} type's rules) */
+  /**
+   * @param callbackRules where a callback may point (the {@code http} type's rules); null when
+   *     this instance takes no callbacks
+   */
   Admission(EngineConfig config, HandlerRegistry handlers, JsonCodec json, Clock clock,
       AddressRules callbackRules) {
     this.config = config;
@@ -101,6 +104,10 @@ final class Admission {
   private Callback callback(Callback c) {
     if (c == null) {
       return null;
+    }
+    if (callbackRules == null) {
+      throw new InvalidTaskException("this server takes no 'callback' (offload.webhook.enabled "
+          + "is false)");
     }
     URI uri;
     try {

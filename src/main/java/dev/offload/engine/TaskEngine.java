@@ -154,7 +154,8 @@ public final class TaskEngine implements AutoCloseable {
 
     /**
      * Where a task's callback may point: the rules of the {@code http} type ({@code
-     * offload.http.allow}); by default none is trusted beyond the public internet.
+     * offload.http.allow}); by default none is trusted beyond the public internet. Null: this
+     * instance takes no callback (a submission naming one is refused).
      */
     public Builder callbackRules(AddressRules rules) {
       this.callbackRules = rules;

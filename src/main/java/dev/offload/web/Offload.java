@@ -19,7 +19,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param waits the open waits and streams, counted against their limits
  * @param metrics what {@code /metrics} serves; closed after the store
  * @param handlerJars the handler jars of {@code offload.handlers.dir} (closed last), or null
- * @param webhooks delivers the callbacks of tasks that end; stopped after the engine
+ * @param webhooks delivers the callbacks of tasks that end, stopped after the engine; null when
+ *     {@code offload.webhook.enabled} is false
  */
 record Offload(
     OffloadConfig config,

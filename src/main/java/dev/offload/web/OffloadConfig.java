@@ -106,17 +106,18 @@ public record OffloadConfig(
   /**
    * How the callbacks of tasks are delivered.
    *
+   * @param enabled whether tasks may name a callback here (and a deliverer runs)
    * @param threads deliveries sent at once by one instance
    * @param retryWindow how long after a task's end its callback is still tried
    * @param retryBase the backoff ceiling before the second attempt; doubles per attempt
    * @param retryCeiling the largest backoff ceiling
    * @param timeout one attempt
    */
-  public record WebhookConfig(int threads, Duration retryWindow, Duration retryBase,
-      Duration retryCeiling, Duration timeout) {
+  public record WebhookConfig(boolean enabled, int threads, Duration retryWindow,
+      Duration retryBase, Duration retryCeiling, Duration timeout) {
 
     public static WebhookConfig defaults() {
-      return new WebhookConfig(4, Duration.ofHours(1), Duration.ofSeconds(5),
+      return new WebhookConfig(true, 4, Duration.ofHours(1), Duration.ofSeconds(5),
           Duration.ofMinutes(10), Duration.ofSeconds(10));
     }
   }
@@ -283,6 +284,7 @@ public record OffloadConfig(
     r.require(base <= ceiling * 1000, "offload.webhook.retry.base.millis",
         "must not exceed offload.webhook.retry.ceiling.seconds (" + ceiling + ")");
     WebhookConfig webhooks = new WebhookConfig(
+        r.bool("offload.webhook.enabled", dw.enabled()),
         (int) r.number("offload.webhook.threads", dw.threads(), 1, 256),
         Duration.ofSeconds(r.number("offload.webhook.retry.max.seconds",
             dw.retryWindow().toSeconds(), 0, 604_800)),

@@ -78,9 +78,10 @@ public final class OffloadListener implements ServletContextListener {
           .json(json)
           .executor(managed.orElse(null))
           .events(metrics.events())
-          .callbackRules(rules)
+          .callbackRules(config.outbound().webhooks().enabled() ? rules : null)
           .build();
-      webhooks = webhooks(config, engine, rules, json, ctx.getContextPath(), metrics);
+      webhooks = config.outbound().webhooks().enabled()
+          ? webhooks(config, engine, rules, json, ctx.getContextPath(), metrics) : null;
       Waits waits = new Waits(config.web().waitsMax(), config.web().ownerWaitsMax());
       metrics.engine(engine::health);
       metrics.waits(() -> waits.open(Waits.Kind.POLL), () -> waits.open(Waits.Kind.STREAM),
@@ -92,7 +93,9 @@ public final class OffloadListener implements ServletContextListener {
       Tokens tokens = security.tokensFile() == null ? null
           : new Tokens(security.tokensFile(), Clock.systemUTC());
       engine.start();
-      webhooks.start();
+      if (webhooks != null) {
+        webhooks.start();
+      }
       ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
           new TaskJson(json), heartbeats, new Cors(security.corsOrigins()), tokens, waits,
           metrics, jars, webhooks));
@@ -198,7 +201,9 @@ public final class OffloadListener implements ServletContextListener {
     offload.engine().shutdown();
     // Then the deliveries: tasks that ended during the grace period were announced meanwhile;
     // one still in flight is handed back, owed, and the store must still be open for that.
-    offload.webhooks().close();
+    if (offload.webhooks() != null) {
+      offload.webhooks().close();
+    }
     offload.heartbeats().shutdownNow();
     await(offload.heartbeats(), "offload-heartbeat");
     // The workers have stopped: nothing uses a handler's threads any more.

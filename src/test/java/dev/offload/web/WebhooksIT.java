@@ -14,16 +14,22 @@ import jakarta.json.JsonObject;
 import jakarta.json.JsonObjectBuilder;
 import jakarta.json.JsonValue;
 import java.net.http.HttpRequest;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
 import java.util.logging.SimpleFormatter;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -153,12 +159,44 @@ class WebhooksIT {
             .doesNotContain("t-123");
       }
 
+      // The README's verification script accepts what Offload sent, and nothing else.
+      Received first = got.get(0);
+      assertThat(verifyScript(first.id(), first.timestamp(), first.signature(), first.body()))
+          .isZero();
+      assertThat(verifyScript(first.id(), first.timestamp(), first.signature(),
+          first.body().replace("success", "failed"))).isEqualTo(1);
+
       String metrics = http.get("/metrics").body();
       assertThat(metrics)
           .contains("offload_webhook_deliveries_total{outcome=\"delivered\"} 1.0")
           .contains("offload_webhook_deliveries_total{outcome=\"retry\"} 2.0")
           .contains("offload_webhook_deliveries_total{outcome=\"failed\"} 0.0");
     }
+  }
+
+  /** Runs docs/webhooks/verify-signature.sh (the README shows it) on one delivery. */
+  private static int verifyScript(String id, String timestamp, String signature, String body)
+      throws Exception {
+    if (!onPath("openssl")) {
+      // As the other tests of external tools: skipped on a laptop without it, failed in CI.
+      assertThat(System.getenv("CI")).as("openssl is required when CI is set").isNull();
+      Assumptions.abort("openssl is not installed");
+    }
+    Path script = Path.of("docs", "webhooks", "verify-signature.sh");
+    assertThat(Files.readString(Path.of("README.md"))).as("the README shows the script")
+        .contains(Files.readString(script));
+    Process p = new ProcessBuilder("sh", script.toString(), SECRET, id, timestamp, signature)
+        .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+    try (var in = p.getOutputStream()) {
+      in.write(body.getBytes(StandardCharsets.UTF_8));
+    }
+    assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+    return p.exitValue();
+  }
+
+  private static boolean onPath(String command) {
+    return Stream.of(System.getenv("PATH").split(java.io.File.pathSeparator))
+        .anyMatch(dir -> Files.isExecutable(Path.of(dir, command)));
   }
 
   @Test
@@ -224,6 +262,19 @@ class WebhooksIT {
           .contains("localhost resolves to a loopback address");
       assertThat(http.get("/metrics").body())
           .contains("offload_webhook_deliveries_total{outcome=\"failed\"} 1.0");
+    }
+  }
+
+  @Test
+  void anInstanceWithCallbacksOffRefusesThemAndRunsNoDeliverer() {
+    try (EmbeddedOffload app = app().param("offload.webhook.enabled", "false").start()) {
+      Http http = new Http(app.baseUri());
+      Response refused = http.postJson("/api/tasks", submission("noop",
+          Json.createObjectBuilder().build(), receiver.url("/x"), null));
+      assertThat(refused.status()).isEqualTo(422);
+      assertThat(refused.json().getString("detail")).contains("offload.webhook.enabled");
+      assertThat(Thread.getAllStackTraces().keySet()).extracting(Thread::getName)
+          .noneMatch(n -> n.startsWith("offload-webhook"));
     }
   }
 }
