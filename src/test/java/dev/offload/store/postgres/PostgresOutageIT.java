@@ -121,6 +121,10 @@ class PostgresOutageIT {
         double refusedSeen = 0;
         double insertErrors = 0;
         for (Http http : instances) {
+          // The listener reconnects on its own back-off (up to 2 s) once the database is back.
+          await("the listener reconnected").atMost(Duration.ofSeconds(30))
+              .until(() -> new Scrape(http.get("/metrics").body())
+                  .value("offload_pg_listener_reconnects_total") > 0);
           Http.Response r = http.get("/metrics");
           assertThat(r.status()).isEqualTo(200);
           Scrape m = new Scrape(r.body());
