@@ -22,6 +22,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
@@ -73,6 +75,8 @@ final class Attempts {
   private final AtomicInteger workerNames = new AtomicInteger();
   private final AtomicInteger liveWorkers = new AtomicInteger();
   private final AtomicInteger busy = new AtomicInteger();
+  /** Ends handed to the store and not yet recorded (see {@link #endLater}). */
+  private final AtomicInteger ending = new AtomicInteger();
   private final Object changed = new Object();
   private volatile Dispatcher dispatcher;
   private volatile ScheduledExecutorService timer;
@@ -162,11 +166,14 @@ final class Attempts {
 
   // ---------------------------------------------------------------- shutdown
 
-  /** Waits up to {@code max} for every attempt held here to end; true when none is left. */
+  /**
+   * Waits up to {@code max} for every attempt held here to end and its end to be recorded; true
+   * when none is left.
+   */
   boolean awaitNone(Duration max) {
     long deadline = System.nanoTime() + max.toNanos();
     synchronized (changed) {
-      while (!attempts.isEmpty()) {
+      while (!attempts.isEmpty() || ending.get() > 0) {
         long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
         if (left <= 0) {
           return false;
@@ -175,7 +182,7 @@ final class Attempts {
           changed.wait(left);
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
-          return attempts.isEmpty();
+          return attempts.isEmpty() && ending.get() == 0;
         }
       }
     }
@@ -337,12 +344,12 @@ final class Attempts {
     }
     if (a.close("finished")) {
       if (failure == null) {
-        end(task, new Outcome.Succeeded(resultJson, now()), null);
+        endLater(task, new Outcome.Succeeded(resultJson, now()), null);
       } else {
         // A TaskFailedException is the handler telling how the attempt failed: one line, no
         // trace. Anything else is a surprise whose trace is worth reading: it goes with that
         // same line, so it is logged once.
-        end(task, failureOutcome(task, TaskError.of(failure), failure),
+        endLater(task, failureOutcome(task, TaskError.of(failure), failure),
             failure instanceof TaskFailedException ? null : failure);
       }
     } else if (failure == null) {
@@ -419,7 +426,7 @@ final class Attempts {
     return new Outcome.Failed(error, now);
   }
 
-  /** Records how an attempt ended, tells the watchers, and logs it. */
+  /** Records how an attempt ended, tells the watchers, and logs it; returns once recorded. */
   void end(Task task, Outcome outcome) {
     end(task, outcome, null);
   }
@@ -433,11 +440,52 @@ final class Attempts {
     try {
       ended = store.finish(task, outcome);
     } catch (RuntimeException e) {
+      recorded(task, outcome, unexpected, null, e);
+      return;
+    }
+    recorded(task, outcome, unexpected, ended, null);
+  }
+
+  /**
+   * Records how an attempt ended without waiting: the worker goes on to its next task while a
+   * store that gathers ends (PostgreSQL's batch completer) writes this one with others; the
+   * watchers are told once it is recorded. A stop waits for these ({@link #awaitNone}).
+   */
+  private void endLater(Task task, Outcome outcome, Throwable unexpected) {
+    ending.incrementAndGet();
+    CompletableFuture<Optional<Task>> recording;
+    try {
+      recording = store.finishAsync(task, outcome);
+    } catch (RuntimeException e) {
+      ending.decrementAndGet();
+      signal();
+      recorded(task, outcome, unexpected, null, e);
+      return;
+    }
+    recording.whenComplete((ended, error) -> {
+      try {
+        recorded(task, outcome, unexpected, ended, error instanceof CompletionException
+            && error.getCause() != null ? error.getCause() : error);
+      } finally {
+        ending.decrementAndGet();
+        signal();
+      }
+    });
+  }
+
+  /**
+   * The end of {@code task}'s attempt was recorded as {@code ended} (empty: fenced out), or
+   * recording it failed with {@code failed}: log it once and tell whoever waits.
+   */
+  private void recorded(Task task, Outcome outcome, Throwable unexpected, Optional<Task> ended,
+      Throwable failed) {
+    if (failed != null) {
       if (unexpected != null) {
-        e.addSuppressed(unexpected); // logged here, with this line, or it would be lost
+        failed.addSuppressed(unexpected); // logged here, with this line, or it would be lost
       }
       LOG.log(Level.SEVERE, attemptName(task) + " ended (" + outcome.getClass().getSimpleName()
-          + ") but recording it failed; a durable store retries it when the lease expires", e);
+          + ") but recording it failed; a durable store retries it when the lease expires",
+          failed);
       return;
     }
     long runMillis = Math.max(0, clock.millis() - task.startedAt().toEpochMilli());

@@ -20,7 +20,8 @@ import java.util.logging.Logger;
 
 /**
  * Hands due tasks to idle workers. One idle worker at a time claims a batch from the store (as
- * many tasks as there are idle workers) without holding the lock, so a slow store never blocks
+ * many tasks as there are idle workers, and with a durable store a few more for the busy ones,
+ * as db-scheduler's lock-and-fetch keeps half its threads' worth in hand) without holding the lock, so a slow store never blocks
  * {@link #wakeUp()} and so never a submitting request thread. Workers with nothing to do wait
  * until the next task is due, until woken, or at most {@code maxIdle}.
  */
@@ -35,6 +36,7 @@ final class Dispatcher {
   private final Duration maxIdle;
   private final BooleanSupplier open;
   private final Consumer<List<Task>> onClaimed;
+  private final int prefetch;
 
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition changed = lock.newCondition();
@@ -49,6 +51,8 @@ final class Dispatcher {
    * @param types the task types this instance runs: only those are claimed
    * @param onClaimed told of every claimed batch before any of it is handed out, so that a
    *     cancel arriving between the claim and the start finds the task
+   * @param prefetch how many tasks a claim takes beyond the idle workers' needs, for the busy
+   *     ones, while none wait to be handed out (0: only for the idle ones)
    */
   Dispatcher(
       TaskStore store,
@@ -58,7 +62,8 @@ final class Dispatcher {
       Duration lease,
       Duration maxIdle,
       BooleanSupplier open,
-      Consumer<List<Task>> onClaimed) {
+      Consumer<List<Task>> onClaimed,
+      int prefetch) {
     this.store = store;
     this.clock = clock;
     this.instance = instance;
@@ -67,6 +72,7 @@ final class Dispatcher {
     this.maxIdle = maxIdle;
     this.open = open;
     this.onClaimed = onClaimed;
+    this.prefetch = prefetch;
   }
 
   /** The next task to run, or null once the engine stops taking work. */
@@ -95,7 +101,9 @@ final class Dispatcher {
         }
         claiming = true;
         seenWakeups = wakeups;
-        wanted = idle + 1;
+        // The idle workers, this one, and (with a store where a claim is a round trip) some
+        // more for the busy ones: one claim feeds several ends instead of one each.
+        wanted = idle + 1 + Math.max(0, prefetch - claimed.size());
       } finally {
         lock.unlock();
       }
@@ -110,7 +118,7 @@ final class Dispatcher {
           onClaimed.accept(batch);
         }
         if (batch.isEmpty()) {
-          due = store.nextDueAt().orElse(null);
+          due = store.nextDueAt(types).orElse(null);
         }
       } catch (RuntimeException e) {
         failed = true;
@@ -175,6 +183,19 @@ final class Dispatcher {
         LOG.log(Level.WARNING, "claiming tasks failed (" + storeFailures + " times in a row); "
             + "workers back off and retry", e);
       }
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * Whether a claim is under way: from before the store is asked until the claimed batch has
+   * been handed to {@code onClaimed}.
+   */
+  boolean claiming() {
+    lock.lock();
+    try {
+      return claiming;
     } finally {
       lock.unlock();
     }

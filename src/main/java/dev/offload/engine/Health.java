@@ -7,6 +7,8 @@ package dev.offload.engine;
  * @param retainedBytes bytes of input and result of the finished tasks kept
  * @param pendingOwners owners with pending tasks
  * @param limits what the store holds at most
+ * @param unclaimable pending tasks per type that no running instance runs (a shared store
+ *     during a rolling deploy); empty when every pending task can be taken
  */
 public record Health(
     String status,
@@ -20,7 +22,12 @@ public record Health(
     long pendingBytes,
     long retainedBytes,
     long pendingOwners,
-    Limits limits) {
+    Limits limits,
+    java.util.Map<String, Long> unclaimable) {
+
+  public Health {
+    unclaimable = unclaimable == null ? java.util.Map.of() : java.util.Map.copyOf(unclaimable);
+  }
 
   /** The store's pending limits, shown next to the counts. */
   public record Limits(long queueBytes, long ownerTasks, long ownerBytes) {}

@@ -22,9 +22,11 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -71,6 +73,12 @@ public final class TaskEngine implements AutoCloseable {
   private final Attempts attempts;
   private final Dispatcher dispatcher;
   private final Deliveries deliveries;
+  /**
+   * Tasks another instance changed while this one was claiming, before the claimed batch was
+   * registered: a cancel of a task this claim is taking must still stop it (see {@link
+   * #refresh}). Only ids heard during a claim, cleared after each.
+   */
+  private final Set<UUID> changedWhileClaiming = ConcurrentHashMap.newKeySet();
   private volatile State state = State.NEW;
   private ScheduledExecutorService timer;
   private ScheduledExecutorService sweeper;
@@ -92,7 +100,8 @@ public final class TaskEngine implements AutoCloseable {
         new Backoff(config.retryBase(), config.retryMax(), b.random), watchers, managedExecutor,
         this::isAccepting, events));
     this.dispatcher = new Dispatcher(store, clock, instance, Set.copyOf(handlers.types()),
-        config.lease(), MAX_IDLE, this::isAccepting, attempts::claimed);
+        config.lease(), MAX_IDLE, this::isAccepting, this::claimed,
+        store.durable() ? Math.max(1, config.workers() / 2) : 0);
   }
 
   public static Builder builder(EngineConfig config, TaskStore store, HandlerRegistry handlers) {
@@ -181,6 +190,9 @@ public final class TaskEngine implements AutoCloseable {
         NamedThreads.logged("sweeping expired tasks", this::sweepExpired),
         sweepMillis, sweepMillis, TimeUnit.MILLISECONDS);
     if (store.durable()) {
+      // Known among the live instances, with the types it runs, before it claims anything; with
+      // the database away the lease thread tries again.
+      NamedThreads.logged("announcing this instance", this::heartbeat).run();
       // A thread of its own: a timer busy with timeouts must not delay a renewal past the lease.
       leases = NamedThreads.scheduler("offload-leases");
       long beat = Math.max(100, config.lease().toMillis() / 3);
@@ -248,6 +260,12 @@ public final class TaskEngine implements AutoCloseable {
     NamedThreads.stop(sweeper, 2_000);
     if (leases != null) {
       NamedThreads.stop(leases, 2_000);
+      try {
+        store.leave(instance);
+      } catch (RuntimeException e) {
+        LOG.warning(() -> "leaving the live instances failed (" + e.getMessage() + "); this "
+            + "instance counts as live until its heartbeat expires");
+      }
     }
     StoreStats stats = safeStats();
     if (!store.durable() && stats != null && stats.pending() > 0) {
@@ -441,13 +459,34 @@ public final class TaskEngine implements AutoCloseable {
    */
   public void refresh(UUID id) {
     if (attempts.held(id).isEmpty() && !watchers.isWatched(id)) {
+      if (dispatcher.claiming()) {
+        changedWhileClaiming.add(id); // perhaps a task this claim takes: see claimed()
+      }
       return; // nothing here runs or waits for it: no need to read it
     }
-    Optional<Task> now = store.get(id);
+    // lastState: a task that ended elsewhere with a TTL of 0 is gone for get(), not for its
+    // watchers here.
+    Optional<Task> now = store.lastState(id);
     if (attempts.isStale(id, now)) {
       attempts.stop(id, "canceled elsewhere");
     }
     now.ifPresent(watchers::changed);
+  }
+
+  /**
+   * The dispatcher's hook: registers a claimed batch, then re-reads the tasks of the batch that
+   * another instance changed while the claim was under way. Its cancel committed after the claim
+   * (it waited for the claim's row locks) and its notice may have arrived before the batch was
+   * registered here, when refresh() found nothing to stop.
+   */
+  private void claimed(List<Task> batch) {
+    attempts.claimed(batch);
+    for (Task t : batch) {
+      if (changedWhileClaiming.remove(t.id())) {
+        refresh(t.id());
+      }
+    }
+    changedWhileClaiming.clear();
   }
 
   /** Idle workers look for due work now (new work arrived elsewhere, or the clock moved). */
@@ -462,11 +501,34 @@ public final class TaskEngine implements AutoCloseable {
     Health.Limits limits = new Health.Limits(l.queueBytes(), l.ownerTasks(), l.ownerBytes());
     if (stats == null) {
       return new Health(Health.STORE_UNAVAILABLE, store.name(), attempts.busy(),
-          config.workers(), -1, config.queueCapacity(), attempts.busy(), -1, -1, -1, -1, limits);
+          config.workers(), -1, config.queueCapacity(), attempts.busy(), -1, -1, -1, -1, limits,
+          Map.of());
     }
     return new Health(status, store.name(), attempts.busy(), config.workers(), stats.pending(),
         config.queueCapacity(), stats.running(), stats.finished(), stats.pendingBytes(),
-        stats.retainedBytes(), stats.pendingOwners(), limits);
+        stats.retainedBytes(), stats.pendingOwners(), limits, unclaimable());
+  }
+
+  /** Pending tasks per type that no running instance runs; empty when it cannot be read. */
+  private Map<String, Long> unclaimable() {
+    try {
+      return store.unclaimable();
+    } catch (RuntimeException e) {
+      return Map.of();
+    }
+  }
+
+  /**
+   * Why a pending task is not running yet, when it is for a reason other than its turn or its
+   * due time: no running instance runs its type (a rolling deploy under way, or a handler
+   * removed). Empty otherwise.
+   */
+  public Optional<String> waitingFor(Task t) {
+    if (t.status() != dev.offload.task.TaskStatus.PENDING
+        || !unclaimable().containsKey(t.type())) {
+      return Optional.empty();
+    }
+    return Optional.of("no running instance runs tasks of type '" + t.type() + "'");
   }
 
   /** One owner's pending tasks and bytes, when the store keeps them at hand. */
@@ -552,8 +614,8 @@ public final class TaskEngine implements AutoCloseable {
 
   /** Renews this instance's leases and reclaims expired ones of crashed instances. */
   public void maintainLeases() {
+    heartbeat();
     Instant now = now();
-    store.renewLeases(instance, attempts.ids(), now.plus(config.lease()));
     for (Task t : store.reclaimExpiredLeases(now)) {
       watchers.changed(t);
       dispatcher.wakeUp();
@@ -561,6 +623,13 @@ public final class TaskEngine implements AutoCloseable {
         deliveries.ended(t);
       }
     }
+  }
+
+  /** Renews this instance's leases and its entry among the live instances, with its types. */
+  private void heartbeat() {
+    Instant now = now();
+    Instant until = now.plus(config.lease());
+    store.heartbeat(instance, Set.copyOf(handlers.types()), attempts.ids(), now, until, until);
   }
 
   private Instant now() {

@@ -8,9 +8,11 @@ import dev.offload.task.TaskQuery;
 import java.time.Instant;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Where tasks live: the queue of pending work and the results of finished work. Implementations
@@ -35,6 +37,16 @@ public interface TaskStore extends AutoCloseable {
 
   Optional<Task> get(UUID id);
 
+  /**
+   * The task as its watchers must last see it: {@link #get}, except that a task that just ended
+   * with a result TTL of 0, gone for every reader, is still read here until the store drops it,
+   * so that watchers parked on another instance hear how it ended. A single-node store told its
+   * watchers itself: {@link #get}.
+   */
+  default Optional<Task> lastState(UUID id) {
+    return get(id);
+  }
+
   TaskPage list(TaskQuery query);
 
   /**
@@ -54,6 +66,14 @@ public interface TaskStore extends AutoCloseable {
   Optional<Instant> nextDueAt();
 
   /**
+   * The earliest due time of a pending task of one of {@code types} (null: any type): an
+   * instance that does not run a type must not wake up for it.
+   */
+  default Optional<Instant> nextDueAt(Set<String> types) {
+    return nextDueAt();
+  }
+
+  /**
    * Records progress of a running attempt, given as the snapshot {@link #claim} handed out;
    * empty when that attempt is no longer current.
    */
@@ -67,6 +87,20 @@ public interface TaskStore extends AutoCloseable {
   Optional<Task> finish(Task attempt, Outcome outcome);
 
   /**
+   * {@link #finish}, answered later: the future completes once the end is recorded (or fails
+   * with what finish would throw), possibly on a thread of the store's. A store that gathers the
+   * ends of several attempts into one write lets the worker go on meanwhile. By default it is
+   * {@link #finish}, at once.
+   */
+  default CompletableFuture<Optional<Task>> finishAsync(Task attempt, Outcome outcome) {
+    try {
+      return CompletableFuture.completedFuture(finish(attempt, outcome));
+    } catch (RuntimeException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
    * Cancels a pending or running task.
    *
    * @return the canceled task, or empty for an unknown id
@@ -76,6 +110,28 @@ public interface TaskStore extends AutoCloseable {
 
   /** Extends the leases of attempts this instance is running; a no-op for a single-node store. */
   default void renewLeases(String instance, Collection<UUID> running, Instant leaseUntil) {}
+
+  /**
+   * This instance is alive and runs {@code types}: renews its leases on {@code running} and its
+   * entry among the live instances (until {@code aliveUntil}), which tells which pending tasks
+   * no running instance can take. Called at start and by the lease thread.
+   */
+  default void heartbeat(String instance, Set<String> types, Collection<UUID> running,
+      Instant now, Instant leaseUntil, Instant aliveUntil) {
+    renewLeases(instance, running, leaseUntil);
+  }
+
+  /** This instance stops: its types no longer count as run. */
+  default void leave(String instance) {}
+
+  /**
+   * Pending tasks per type that no live instance runs: they wait for a deploy (a rolling one
+   * under way, or a handler removed). Empty for a single-node store, which admits only types its
+   * instance runs. May be a few seconds old.
+   */
+  default Map<String, Long> unclaimable() {
+    return Map.of();
+  }
 
   /**
    * Returns running tasks whose lease expired (their instance died) to pending, or fails them

@@ -41,8 +41,13 @@ public final class HealthServlet extends ApiServlet {
   @JsonbPropertyOrder({"busy", "total"})
   public record Workers(int busy, int total) {}
 
-  @JsonbPropertyOrder({"depth", "capacity", "bytes", "bytesMax"})
-  public record Queue(long depth, long capacity, long bytes, long bytesMax) {}
+  /**
+   * @param unclaimable pending tasks per type that no running instance runs (a shared store
+   *     during a rolling deploy): they wait for an instance that does
+   */
+  @JsonbPropertyOrder({"depth", "capacity", "bytes", "bytesMax", "unclaimable"})
+  public record Queue(long depth, long capacity, long bytes, long bytesMax,
+      java.util.Map<String, Long> unclaimable) {}
 
   @JsonbPropertyOrder({"pending", "pendingMax", "pendingBytesMax", "waitsMax"})
   public record Owners(long pending, long pendingMax, long pendingBytesMax, int waitsMax) {}
@@ -84,7 +89,8 @@ public final class HealthServlet extends ApiServlet {
     OffloadConfig.WebConfig web = offload.config().web();
     HealthView view = new HealthView(h.status(), h.store(),
         new Workers(h.workersBusy(), h.workersTotal()),
-        new Queue(h.queueDepth(), h.queueCapacity(), h.pendingBytes(), limits.queueBytes()),
+        new Queue(h.queueDepth(), h.queueCapacity(), h.pendingBytes(), limits.queueBytes(),
+            h.unclaimable()),
         h.running(), h.retained(), h.retainedBytes(),
         new Owners(h.pendingOwners(), limits.ownerTasks(), limits.ownerBytes(),
             web.ownerWaitsMax()),

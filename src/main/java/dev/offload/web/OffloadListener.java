@@ -97,8 +97,8 @@ public final class OffloadListener implements ServletContextListener {
         webhooks.start();
       }
       ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
-          new TaskJson(json), heartbeats, new Cors(security.corsOrigins()), tokens, waits,
-          metrics, jars, webhooks));
+          new TaskJson(json, engine::waitingFor), heartbeats, new Cors(security.corsOrigins()),
+          tokens, waits, metrics, jars, webhooks));
       if (security.auth() == OffloadConfig.AuthMode.NONE) {
         LOG.warning("offload.auth=none: authentication is off; every caller is one owner with "
             + "every right (submit, read and cancel every task). Use this only on a trusted "

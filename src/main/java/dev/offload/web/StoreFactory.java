@@ -20,7 +20,7 @@ final class StoreFactory {
       case "postgres" -> {
         PostgresTaskStore pg = PostgresTaskStore.open(new PostgresSettings(store.jdbcUrl(),
             store.jdbcUser(), store.jdbcPassword(), store.jdbcPoolSize(),
-            store.limits().queueTasks()), metrics.connectionPool());
+            store.limits()), metrics.connectionPool());
         metrics.listenerReconnects(pg::listenerReconnects);
         yield pg;
       }

@@ -15,6 +15,8 @@ import java.time.format.DateTimeFormatter;
  *
  * @param full whether {@code input} and {@code result} are part of the view
  * @param callback where the task's end is announced and how far that got; null without one
+ * @param waitingFor why a pending task waits when it is not for its turn or its due time (no
+ *     running instance runs its type); null otherwise, and then left out of the JSON
  */
 @JsonbTypeSerializer(TaskViewSerializer.class)
 public record TaskView(
@@ -39,6 +41,7 @@ public record TaskView(
     ErrorView error,
     String retryOf,
     CallbackView callback,
+    String waitingFor,
     Links links) {
 
   /**
@@ -75,15 +78,20 @@ public record TaskView(
 
   /** The complete view: input (as it may be shown) and result included. */
   static TaskView of(Task t, String contextPath) {
-    return of(t, contextPath, true);
+    return of(t, contextPath, true, null);
+  }
+
+  /** The complete view, saying why the task waits. */
+  static TaskView of(Task t, String contextPath, String waitingFor) {
+    return of(t, contextPath, true, waitingFor);
   }
 
   /** A list item: everything but input and result. */
   static TaskView summary(Task t, String contextPath) {
-    return of(t, contextPath, false);
+    return of(t, contextPath, false, null);
   }
 
-  private static TaskView of(Task t, String contextPath, boolean full) {
+  private static TaskView of(Task t, String contextPath, boolean full, String waitingFor) {
     String self = TaskPaths.task(contextPath, t.id());
     return new TaskView(
         t.id().toString(),
@@ -108,6 +116,7 @@ public record TaskView(
         t.error() == null ? null : new ErrorView(t.error().type(), t.error().message()),
         t.retryOf() == null ? null : t.retryOf().toString(),
         callback(t),
+        waitingFor,
         new Links(self, self + "/events"));
   }
 

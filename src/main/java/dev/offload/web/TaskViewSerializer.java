@@ -11,7 +11,7 @@ import java.util.Map;
 
 /**
  * Writes a {@link TaskView} field by field through JSON-B's generator, in the documented order,
- * nulls included. Every answer about a task goes through here: the submit benchmark showed
+ * nulls included (but {@code waitingFor}, written only when a task waits for a deploy). Every answer about a task goes through here: the submit benchmark showed
  * Yasson's reflective walk of the record costing more than everything else the submit does.
  *
  * <p>The input and result texts are copied into the generator event by event from a streaming
@@ -81,6 +81,9 @@ public final class TaskViewSerializer implements JsonbSerializer<TaskView> {
       string(g, "deliveredAt", d.deliveredAt());
       g.writeEnd();
       g.writeEnd();
+    }
+    if (v.waitingFor() != null) {
+      g.write("waitingFor", v.waitingFor());
     }
     g.writeStartObject("links");
     g.write("self", v.links().self());

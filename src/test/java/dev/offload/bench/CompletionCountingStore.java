@@ -96,6 +96,12 @@ final class CompletionCountingStore implements TaskStore {
   }
 
   @Override
+  public Optional<Task> lastState(UUID id) {
+    calls.increment();
+    return delegate.lastState(id);
+  }
+
+  @Override
   public TaskPage list(TaskQuery query) {
     calls.increment();
     return delegate.list(query);
@@ -120,6 +126,13 @@ final class CompletionCountingStore implements TaskStore {
   }
 
   @Override
+  public Optional<Instant> nextDueAt(java.util.Set<String> types) {
+    calls.increment();
+    idleCalls.increment();
+    return delegate.nextDueAt(types);
+  }
+
+  @Override
   public Optional<Task> progress(Task attempt, Progress progress) {
     calls.increment();
     return delegate.progress(attempt, progress);
@@ -132,6 +145,13 @@ final class CompletionCountingStore implements TaskStore {
   }
 
   @Override
+  public java.util.concurrent.CompletableFuture<Optional<Task>> finishAsync(Task attempt,
+      Outcome outcome) {
+    calls.increment();
+    return delegate.finishAsync(attempt, outcome).thenApply(this::count);
+  }
+
+  @Override
   public Optional<Task> cancel(UUID id, Instant now) {
     calls.increment();
     return count(delegate.cancel(id, now));
@@ -141,6 +161,23 @@ final class CompletionCountingStore implements TaskStore {
   public void renewLeases(String owner, Collection<UUID> running, Instant leaseUntil) {
     calls.increment();
     delegate.renewLeases(owner, running, leaseUntil);
+  }
+
+  @Override
+  public void heartbeat(String instance, java.util.Set<String> types, Collection<UUID> running,
+      Instant now, Instant leaseUntil, Instant aliveUntil) {
+    calls.increment();
+    delegate.heartbeat(instance, types, running, now, leaseUntil, aliveUntil);
+  }
+
+  @Override
+  public void leave(String instance) {
+    delegate.leave(instance);
+  }
+
+  @Override
+  public java.util.Map<String, Long> unclaimable() {
+    return delegate.unclaimable();
   }
 
   @Override

@@ -7,7 +7,8 @@ import java.util.Map;
  * Benchmark 1, HTTP submit: {@code POST /api/tasks} with a noop task on the memory store, driven
  * by wrk on loopback, against {@link BaselineSubmitServlet} in the same container and run. Both
  * are warmed up first, then measured in the order baseline, Offload, Offload, baseline, each for
- * half the time; the figures are the means of the two halves.
+ * half the time; the figures are the means of the two halves. Then the same again with
+ * Offload's PostgreSQL store, in a container of its own.
  */
 final class HttpSubmitBenchmark {
   static final String BODY = "{\"type\":\"noop\",\"input\":{\"hello\":\"world\"}}";
@@ -26,10 +27,26 @@ final class HttpSubmitBenchmark {
   }
 
   static Map<String, Double> run(Settings s) throws Exception {
-    Map<String, String> params = Map.of(
+    Map<String, Double> m = new LinkedHashMap<>(measure(s, Map.of(), ""));
+    // The same through the PostgreSQL store (durable: every 202 waits for its commit), on a
+    // server with PostgreSQL's durability defaults, against the baseline in that container.
+    try (Postgres pg = Postgres.start()) {
+      String db = "http_" + ProcessHandle.current().pid();
+      pg.createDatabase(db);
+      m.putAll(measure(s, Map.of("offload.store", "postgres",
+          "offload.jdbc.url", pg.jdbcUrl(db), "offload.jdbc.user", pg.user()), "pg_"));
+    }
+    return m;
+  }
+
+  /** One A-B-B-A measurement; figures' names start with {@code prefix}. */
+  private static Map<String, Double> measure(Settings s, Map<String, String> store, String prefix)
+      throws Exception {
+    Map<String, String> params = new java.util.HashMap<>(Map.of(
         "offload.workers", "2",
         // Deep enough that a burst never answers 503: the benchmark measures accepting work.
-        "offload.queue.capacity", "1000000");
+        "offload.queue.capacity", "1000000"));
+    params.putAll(store);
     try (BenchServer server = BenchServer.start(200, params)) {
       var offload = server.url("/api/tasks");
       var baseline = server.url("/baseline/tasks");
@@ -50,14 +67,14 @@ final class HttpSubmitBenchmark {
       Wrk.Result b = Wrk.Result.mean(b1, b2);
       Wrk.Result o = Wrk.Result.mean(o1, o2);
       Map<String, Double> m = new LinkedHashMap<>();
-      m.put("offload_rps", o.requestsPerSecond());
-      m.put("baseline_rps", b.requestsPerSecond());
-      m.put("ratio", o.requestsPerSecond() / b.requestsPerSecond());
-      m.put("offload_p50_ms", o.p50Millis());
-      m.put("offload_p99_ms", o.p99Millis());
-      m.put("baseline_p50_ms", b.p50Millis());
-      m.put("baseline_p99_ms", b.p99Millis());
-      m.put("p99_ratio", o.p99Millis() / b.p99Millis());
+      m.put(prefix + "offload_rps", o.requestsPerSecond());
+      m.put(prefix + "baseline_rps", b.requestsPerSecond());
+      m.put(prefix + "ratio", o.requestsPerSecond() / b.requestsPerSecond());
+      m.put(prefix + "offload_p50_ms", o.p50Millis());
+      m.put(prefix + "offload_p99_ms", o.p99Millis());
+      m.put(prefix + "baseline_p50_ms", b.p50Millis());
+      m.put(prefix + "baseline_p99_ms", b.p99Millis());
+      m.put(prefix + "p99_ratio", o.p99Millis() / b.p99Millis());
       return m;
     }
   }

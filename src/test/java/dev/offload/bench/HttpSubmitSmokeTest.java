@@ -59,6 +59,8 @@ class HttpSubmitSmokeTest {
     assertThat(m.get("baseline_rps")).isPositive();
     assertThat(m.get("ratio")).isEqualTo(m.get("offload_rps") / m.get("baseline_rps"));
     assertThat(m.get("offload_p99_ms")).isGreaterThanOrEqualTo(m.get("offload_p50_ms"));
+    assertThat(m.get("pg_offload_rps")).as("the same through the PostgreSQL store").isPositive();
+    assertThat(m.get("pg_ratio")).isEqualTo(m.get("pg_offload_rps") / m.get("pg_baseline_rps"));
   }
 
   private static HttpRequest post(URI uri) {

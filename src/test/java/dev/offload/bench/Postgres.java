@@ -1,7 +1,7 @@
 package dev.offload.bench;
 
 import com.zaxxer.hikari.HikariDataSource;
-import dev.offload.store.TaskStore;
+import dev.offload.store.StoreLimits;
 import dev.offload.store.postgres.PostgresSettings;
 import dev.offload.store.postgres.PostgresTaskStore;
 import java.lang.reflect.Method;
@@ -14,7 +14,9 @@ import javax.sql.DataSource;
 /**
  * A real PostgreSQL for benchmark 5 (the PostgreSQL store's own test server, which runs it as
  * {@code nobody} when this JVM is root; reached by reflection because it is package-private to
- * the store's tests), and Offload's PostgreSQL store and a HikariCP pool on it.
+ * the store's tests), with its durability settings at PostgreSQL's defaults (fsync and
+ * synchronous commit on: a commit waits for the disk), and Offload's PostgreSQL store and a
+ * HikariCP pool on it.
  */
 final class Postgres implements AutoCloseable {
   private static final String SERVER = "dev.offload.store.postgres.EmbeddedPg";
@@ -25,8 +27,35 @@ final class Postgres implements AutoCloseable {
   }
 
   static Postgres start() throws Exception {
-    Method start = method(Class.forName(SERVER), "start");
-    return new Postgres(start.invoke(null));
+    return start(true);
+  }
+
+  /** With {@code durable} false: fsync and synchronous commit off, as the tests run it. */
+  static Postgres start(boolean durable) throws Exception {
+    Method start = method(Class.forName(SERVER), "start", boolean.class);
+    return new Postgres(start.invoke(null, durable));
+  }
+
+  /** Bytes written to the server's write-ahead log so far: what its commits must flush. */
+  long walBytes() throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), user(), null);
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery(
+            "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint")) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** What the server runs with, e.g. {@code fsync=on, synchronous_commit=on}. */
+  String durability() throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl("postgres"), user(), null);
+        Statement s = c.createStatement();
+        java.sql.ResultSet rs = s.executeQuery("SELECT 'fsync=' || current_setting('fsync')"
+            + " || ', synchronous_commit=' || current_setting('synchronous_commit')")) {
+      rs.next();
+      return rs.getString(1);
+    }
   }
 
   String jdbcUrl(String database) throws ReflectiveOperationException {
@@ -46,9 +75,19 @@ final class Postgres implements AutoCloseable {
   }
 
   /** Offload's PostgreSQL store on {@code database}, with its own connection pool. */
-  TaskStore openStore(String database, int poolSize, long queueCapacity) throws Exception {
+  PostgresTaskStore openStore(String database, int poolSize, long queueCapacity, boolean fair)
+      throws Exception {
     return PostgresTaskStore.open(new PostgresSettings(jdbcUrl(database), user(), null, poolSize,
-        queueCapacity, PostgresSettings.DEFAULT_CONNECT_TIMEOUT));
+        StoreLimits.of(queueCapacity, Long.MAX_VALUE).withFair(fair),
+        PostgresSettings.DEFAULT_CONNECT_TIMEOUT));
+  }
+
+  /** Runs {@code sql} on {@code database}. */
+  void execute(String database, String sql) throws Exception {
+    try (Connection c = DriverManager.getConnection(jdbcUrl(database), user(), null);
+        Statement s = c.createStatement()) {
+      s.execute(sql);
+    }
   }
 
   /** A HikariCP pool like the one Offload's store uses, for the baseline. */

@@ -3,7 +3,7 @@ package dev.offload.store;
 /** The memory store against the shared contract. */
 class MemoryTaskStoreContractTest extends TaskStoreContractTest {
   @Override
-  protected TaskStore createStore(long capacity) {
-    return new MemoryTaskStore(capacity, 10_000);
+  protected TaskStore createStore(StoreLimits limits) {
+    return new MemoryTaskStore(limits);
   }
 }

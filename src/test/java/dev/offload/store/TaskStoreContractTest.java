@@ -15,6 +15,7 @@ import dev.offload.task.TaskStatus;
 import dev.offload.task.AlreadyFinishedException;
 import dev.offload.task.IdempotencyConflictException;
 import dev.offload.task.InvalidCursorException;
+import dev.offload.task.Limit;
 import dev.offload.task.LimitExceededException;
 import dev.offload.task.TaskPage;
 import dev.offload.task.TaskQuery;
@@ -36,13 +37,18 @@ public abstract class TaskStoreContractTest {
 
   private final List<TaskStore> opened = new ArrayList<>();
 
-  /** A new, empty store that accepts at most {@code capacity} pending tasks. */
-  protected abstract TaskStore createStore(long capacity);
+  /** A new, empty store with these limits. */
+  protected abstract TaskStore createStore(StoreLimits limits);
 
-  protected final TaskStore newStore(long capacity) {
-    TaskStore s = createStore(capacity);
+  protected final TaskStore newStore(StoreLimits limits) {
+    TaskStore s = createStore(limits);
     opened.add(s);
     return s;
+  }
+
+  /** A new, empty store that accepts at most {@code capacity} pending tasks. */
+  protected final TaskStore newStore(long capacity) {
+    return newStore(StoreLimits.of(capacity, 10_000));
   }
 
   protected final TaskStore newStore() {
@@ -314,6 +320,32 @@ public abstract class TaskStoreContractTest {
   }
 
   @Test
+  void theLastProgressIsKeptWhenTheAttemptEndsAndClearedWhenHandedBack() {
+    TaskStore store = newStore();
+    Task claimed = running(store, task(), T0); // what the engine holds: no progress
+    store.progress(claimed, new Progress(80, "almost")).orElseThrow();
+
+    Task done = store.finish(claimed, new Outcome.Succeeded("1", T0.plusSeconds(1)))
+        .orElseThrow();
+
+    assertThat(done.progress()).isEqualTo(new Progress(80, "almost"));
+    assertThat(store.get(claimed.id())).contains(done);
+
+    Task failing = running(store, task(), T0);
+    store.progress(failing, new Progress(30, null)).orElseThrow();
+    Task failed = store.finish(failing, new Outcome.Failed(new TaskError("x", "y"), T0))
+        .orElseThrow();
+    assertThat(failed.progress()).isEqualTo(new Progress(30, null));
+    assertThat(store.get(failing.id())).contains(failed);
+
+    Task handing = running(store, task(), T0);
+    store.progress(handing, new Progress(10, null)).orElseThrow();
+    Task back = store.finish(handing, new Outcome.HandedBack(T0)).orElseThrow();
+    assertThat(back.progress()).as("the next attempt starts afresh").isNull();
+    assertThat(store.get(handing.id())).contains(back);
+  }
+
+  @Test
   void progressIsClearedWhenTheNextAttemptStarts() {
     TaskStore store = newStore();
     Task running = running(store, task(), T0);
@@ -437,6 +469,206 @@ public abstract class TaskStoreContractTest {
     assertThat(store.insert(refused).created()).as("running tasks do not count").isTrue();
   }
 
+  // ---------------------------------------------------------------- owner quotas
+
+  /** A pending task of {@code owner} with an input of {@code inputBytes} bytes. */
+  protected static Task owned(String owner, int inputBytes) {
+    String input = "\"" + "x".repeat(Math.max(0, inputBytes - 2)) + "\"";
+    return Tasks.pending(UUID.randomUUID(), "noop", owner, Priority.NORMAL, input,
+        new Task.Limits(3, 60, 3600), T0, T0, null, null);
+  }
+
+  protected static Task owned(String owner) {
+    return owned(owner, 2);
+  }
+
+  private static StoreLimits limits(long queueTasks, long queueBytes, long ownerTasks,
+      long ownerBytes) {
+    return new StoreLimits(queueTasks, queueBytes, ownerTasks, ownerBytes, 10_000,
+        Long.MAX_VALUE, true);
+  }
+
+  private static void assertRefused(TaskStore store, Task t, Limit limit, long value) {
+    assertThatThrownBy(() -> store.insert(t))
+        .isInstanceOfSatisfying(LimitExceededException.class, e -> {
+          assertThat(e.limit()).isEqualTo(limit);
+          assertThat(e.value()).isEqualTo(value);
+        });
+    assertThat(store.get(t.id())).as("a refused task is not stored").isEmpty();
+  }
+
+  @Test
+  void anOwnersPendingLimitRefusesOnlyThatOwnerUntilATaskLeavesPending() {
+    TaskStore store = newStore(limits(100, 1_000_000, 2, 1_000_000));
+    Task first = owned("alice");
+    store.insert(first);
+    store.insert(owned("alice"));
+
+    assertRefused(store, owned("alice"), Limit.OWNER_TASKS, 2);
+    Task bobs = owned("bob");
+    assertThat(store.insert(bobs).created()).as("another owner is unaffected").isTrue();
+    assertThat(store.ownerStats("alice")).contains(new TaskStore.OwnerStats(2, 4));
+    assertThat(store.ownerStats("bob")).contains(new TaskStore.OwnerStats(1, 2));
+
+    store.cancel(first.id(), T0);
+    assertThat(store.insert(owned("alice")).created()).as("freed by a cancel").isTrue();
+    assertRefused(store, owned("alice"), Limit.OWNER_TASKS, 2);
+    List<Task> claimed = store.claim(OWNER, T0, T0.plusSeconds(30), 10);
+    assertThat(claimed).hasSize(3);
+    assertThat(store.insert(owned("alice")).created()).as("freed by a claim").isTrue();
+    assertThat(store.ownerStats("alice")).contains(new TaskStore.OwnerStats(1, 2));
+    assertThat(store.stats().pendingOwners()).isEqualTo(1);
+  }
+
+  @Test
+  void anOwnersPendingBytesAreLimited() {
+    TaskStore store = newStore(limits(100, 1_000_000, 100, 10));
+    Task six = owned("alice", 6);
+    store.insert(six);
+
+    assertRefused(store, owned("alice", 5), Limit.OWNER_BYTES, 10);
+    assertThat(store.insert(owned("alice", 4)).created()).as("exactly at the limit").isTrue();
+    assertThat(store.insert(owned("bob", 10)).created()).isTrue();
+    assertThat(store.ownerStats("alice")).contains(new TaskStore.OwnerStats(2, 10));
+
+    store.claim(OWNER, T0, T0.plusSeconds(30), 1);
+    assertThat(store.insert(owned("alice", 5)).created()).isTrue();
+  }
+
+  @Test
+  void theQueuesPendingBytesAreLimitedForEveryone() {
+    TaskStore store = newStore(limits(100, 10, 100, 100));
+    store.insert(owned("alice", 6));
+
+    assertRefused(store, owned("bob", 5), Limit.QUEUE_BYTES, 10);
+    assertThat(store.insert(owned("bob", 4)).created()).isTrue();
+    assertThat(store.stats().pendingBytes()).isEqualTo(10);
+
+    store.claim(OWNER, T0, T0.plusSeconds(30), 1);
+    assertThat(store.stats().pendingBytes()).isEqualTo(4);
+    assertThat(store.insert(owned("bob", 6)).created()).isTrue();
+  }
+
+  @Test
+  void retriesAndHandBacksReEnterTheQueueBeyondTheLimits() {
+    TaskStore store = newStore(limits(1, 1_000_000, 1, 1_000_000));
+    Task first = running(store, owned("alice"), T0);
+    Task second = running(store, owned("alice"), T0);
+    store.insert(owned("alice"));
+
+    assertThat(store.finish(first, new Outcome.Retry(new TaskError("x", "y"), T0))).isPresent();
+    assertThat(store.finish(second, new Outcome.HandedBack(T0))).isPresent();
+
+    assertThat(store.stats().pending()).isEqualTo(3);
+    assertThat(store.ownerStats("alice")).contains(new TaskStore.OwnerStats(3, 6));
+    assertRefused(store, owned("bob"), Limit.QUEUE_TASKS, 1);
+  }
+
+  // ---------------------------------------------------------------- fair dispatch
+
+  private static List<String> owners(List<Task> tasks) {
+    return tasks.stream().map(Task::owner).toList();
+  }
+
+  @Test
+  void anotherOwnersTaskIsClaimedWithinOneTurnOfABusyOwnersBacklog() {
+    TaskStore store = newStore();
+    List<Task> backlog = new ArrayList<>();
+    for (int i = 0; i < 20; i++) {
+      Task t = owned("alice");
+      store.insert(t);
+      backlog.add(t);
+    }
+    Task bobs = owned("bob");
+    store.insert(bobs);
+
+    List<Task> claimed = new ArrayList<>();
+    for (int i = 0; i < 2; i++) {
+      claimed.addAll(store.claim(OWNER, T0, T0.plusSeconds(30), 1));
+    }
+
+    // One busy owner: bob's task is among the next 1 + 1 claims.
+    assertThat(ids(claimed)).contains(bobs.id());
+    List<Task> rest = store.claim(OWNER, T0, T0.plusSeconds(30), 100);
+    List<UUID> alices = new ArrayList<>(ids(claimed));
+    alices.addAll(ids(rest));
+    alices.remove(bobs.id());
+    assertThat(alices).as("one owner's tasks keep their order").containsExactlyElementsOf(
+        ids(backlog));
+  }
+
+  @Test
+  void aBatchClaimTakesTheOwnersInTurn() {
+    TaskStore store = newStore();
+    for (int i = 0; i < 5; i++) {
+      store.insert(owned("alice"));
+    }
+    for (int i = 0; i < 5; i++) {
+      store.insert(owned("bob"));
+    }
+    store.insert(owned("carol"));
+
+    List<Task> first = store.claim(OWNER, T0, T0.plusSeconds(30), 3);
+    List<Task> second = store.claim(OWNER, T0, T0.plusSeconds(30), 4);
+
+    assertThat(owners(first)).containsExactly("alice", "bob", "carol");
+    assertThat(owners(second)).containsExactly("alice", "bob", "alice", "bob");
+  }
+
+  @Test
+  void fairDispatchStillServesHigherPrioritiesFirst() {
+    TaskStore store = newStore();
+    for (int i = 0; i < 5; i++) {
+      store.insert(owned("alice"));
+    }
+    Task low = Tasks.pending(UUID.randomUUID(), "noop", "bob", Priority.LOW, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0, null, null);
+    Task high = Tasks.pending(UUID.randomUUID(), "noop", "carol", Priority.HIGH, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0, null, null);
+    store.insert(low);
+    store.insert(high);
+
+    List<Task> claimed = store.claim(OWNER, T0, T0.plusSeconds(30), 7);
+
+    assertThat(claimed.get(0).id()).isEqualTo(high.id());
+    assertThat(claimed.get(6).id()).isEqualTo(low.id());
+    assertThat(owners(claimed.subList(1, 6))).containsOnly("alice");
+  }
+
+  @Test
+  void aDelayedTaskDoesNotHoldUpItsOwnersTurnNorAnotherOwner() {
+    TaskStore store = newStore();
+    Task later = Tasks.pending(UUID.randomUUID(), "noop", "alice", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0.plusSeconds(60), null, null);
+    store.insert(later);
+    Task bobs = owned("bob");
+    store.insert(bobs);
+
+    assertThat(ids(store.claim(OWNER, T0, T0.plusSeconds(30), 5))).containsExactly(bobs.id());
+    assertThat(store.nextDueAt()).contains(T0.plusSeconds(60));
+    assertThat(ids(store.claim(OWNER, T0.plusSeconds(60), T0.plusSeconds(90), 5)))
+        .containsExactly(later.id());
+  }
+
+  @Test
+  void withoutFairDispatchTasksGoByDueTimeAndArrivalAlone() {
+    TaskStore store = newStore(StoreLimits.of(1_000, 10_000).withFair(false));
+    List<Task> all = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      Task t = owned("alice");
+      store.insert(t);
+      all.add(t);
+    }
+    Task bobs = owned("bob");
+    store.insert(bobs);
+    all.add(bobs);
+
+    List<Task> claimed = new ArrayList<>(store.claim(OWNER, T0, T0.plusSeconds(30), 3));
+    claimed.addAll(store.claim(OWNER, T0, T0.plusSeconds(30), 10));
+
+    assertThat(ids(claimed)).containsExactlyElementsOf(ids(all));
+  }
+
   // ---------------------------------------------------------------- TTL
 
   @Test
@@ -462,6 +694,54 @@ public abstract class TaskStoreContractTest {
     assertThat(store.get(pending.id())).isPresent();
     assertThat(store.get(keep.id())).isPresent();
     assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(1, 0, 1));
+  }
+
+  private static StoreLimits retaining(long tasks, long bytes) {
+    return new StoreLimits(1_000, Long.MAX_VALUE, Long.MAX_VALUE, Long.MAX_VALUE, tasks, bytes,
+        true);
+  }
+
+  /** Finishes {@code n} tasks one second apart from T0 + 1 s, each with {@code result}. */
+  private List<Task> finishMany(TaskStore store, int n, String result) {
+    List<Task> done = new ArrayList<>();
+    for (int i = 1; i <= n; i++) {
+      Task t = running(store, withTtl(3600, 1), T0);
+      done.add(store.finish(t, new Outcome.Succeeded(result, T0.plusSeconds(i))).orElseThrow());
+    }
+    return done;
+  }
+
+  @Test
+  void afterASweepAtMostTheRetainedCountIsKeptTheOldestFinishedGoFirst() {
+    TaskStore store = newStore(retaining(3, Long.MAX_VALUE));
+    List<Task> done = finishMany(store, 5, "1");
+    Task pending = task(Priority.NORMAL, T0, T0.plusSeconds(100));
+    store.insert(pending);
+    Task running = running(store, task(), T0);
+
+    for (int n = 1; n > 0; ) {
+      n = store.sweep(T0.plusSeconds(10), 1); // in batches: of one here
+    }
+
+    assertThat(done.subList(0, 2)).allSatisfy(t -> assertThat(store.get(t.id())).isEmpty());
+    assertThat(done.subList(2, 5)).allSatisfy(t -> assertThat(store.get(t.id())).isPresent());
+    assertThat(store.get(pending.id())).as("pending tasks are never evicted").isPresent();
+    assertThat(store.get(running.id())).as("nor running ones").isPresent();
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(1, 1, 3));
+  }
+
+  @Test
+  void afterASweepAtMostTheRetainedBytesAreKept() {
+    // Each finished task keeps 12 bytes: a 2-byte input and a 10-byte result.
+    TaskStore store = newStore(retaining(1_000, 30));
+    List<Task> done = finishMany(store, 4, "\"12345678\"");
+
+    store.sweep(T0.plusSeconds(10), 100);
+
+    assertThat(done.subList(0, 2)).allSatisfy(t -> assertThat(store.get(t.id())).isEmpty());
+    assertThat(done.subList(2, 4)).allSatisfy(t -> assertThat(store.get(t.id())).isPresent());
+    assertThat(store.stats().retainedBytes()).isEqualTo(24);
+    assertThat(store.stats().finished()).isEqualTo(2);
   }
 
   @Test

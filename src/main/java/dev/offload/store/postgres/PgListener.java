@@ -250,11 +250,6 @@ final class PgListener {
     }
   }
 
-  /** The payload announcing new work. */
-  static String workPayload(String sender) {
-    return idsPayloadPrefix(sender) + WORK;
-  }
-
   /** What precedes the comma-separated ids of a notice without work. */
   static String idsPayloadPrefix(String sender) {
     return sender + '|';

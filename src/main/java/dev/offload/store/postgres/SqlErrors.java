@@ -1,10 +1,12 @@
 package dev.offload.store.postgres;
 
+import dev.offload.task.Limit;
 import dev.offload.task.StoreUnavailableException;
 import java.sql.SQLException;
 import java.sql.SQLNonTransientConnectionException;
 import java.sql.SQLRecoverableException;
 import java.sql.SQLTransientConnectionException;
+import java.util.Optional;
 
 /** Turns JDBC failures into what the layers above understand. */
 final class SqlErrors {
@@ -38,9 +40,22 @@ final class SqlErrors {
     return "40001".equals(state) || "40P01".equals(state);
   }
 
-  /** The capacity trigger of migration V2 refused an insert. */
-  static boolean isQueueFull(SQLException e) {
-    return "OF001".equals(e.getSQLState());
+  /**
+   * The pending limit whose trigger (migration V4) refused an insert: OF001 the queue's tasks,
+   * OF004 its bytes, OF002 an owner's tasks, OF003 an owner's bytes.
+   */
+  static Optional<Limit> refusedLimit(SQLException e) {
+    String state = e.getSQLState();
+    if (state == null) {
+      return Optional.empty();
+    }
+    return switch (state) {
+      case "OF001" -> Optional.of(Limit.QUEUE_TASKS);
+      case "OF002" -> Optional.of(Limit.OWNER_TASKS);
+      case "OF003" -> Optional.of(Limit.OWNER_BYTES);
+      case "OF004" -> Optional.of(Limit.QUEUE_BYTES);
+      default -> Optional.empty();
+    };
   }
 
   static boolean isUniqueViolation(SQLException e, String constraint) {

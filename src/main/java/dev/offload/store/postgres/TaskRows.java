@@ -5,6 +5,7 @@ import dev.offload.task.Progress;
 import dev.offload.task.Task;
 import dev.offload.task.TaskError;
 import dev.offload.task.TaskStatus;
+import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -13,7 +14,9 @@ import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.Arrays;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 /**
@@ -42,11 +45,79 @@ final class TaskRows {
   static final String INSERT = "INSERT INTO offload_task (" + COLUMNS + ") VALUES ("
       + String.join(", ", java.util.Collections.nCopies(INSERT_PARAMETERS, "?")) + ")";
 
-  /** Writes the state a snapshot can change into (everything but the fixed submission). */
+  /**
+   * Writes the state a snapshot can change into (everything but the fixed submission). A task
+   * that ended with a TTL of 0 gives up its idempotency key at once: it is gone for every reader
+   * but its watchers, and the sweep deletes the row.
+   */
   static final String UPDATE_STATE = "UPDATE offload_task SET status = ?, attempts = ?, "
       + "progress_percent = ?, progress_message = ?, started_at = ?, finished_at = ?, "
       + "next_attempt_at = ?, expires_at = ?, result = ?, error_type = ?, error_message = ?, "
+      + "idempotency_key = CASE WHEN ? THEN NULL ELSE idempotency_key END, "
       + "lease_owner = NULL, lease_until = NULL WHERE id = ?";
+
+  /**
+   * A row every reader but a task's watchers sees: not one that ended with a TTL of 0, which
+   * stays only until the sweep so that watchers on other instances can read how it ended.
+   */
+  static final String VISIBLE = "(finished_at IS NULL OR result_ttl_seconds > 0)";
+
+  /** Whether a snapshot ended with a TTL of 0: gone for every reader but its watchers. */
+  static boolean forgotten(Task t) {
+    return t.isTerminal() && t.limits().resultTtlSeconds() == 0;
+  }
+
+  /** The SQL type of each column of {@link #COLUMNS}, in order. */
+  private static final List<String> COLUMN_TYPES = List.of("uuid", "text", "text", "smallint",
+      "text", "text", "bigint", "integer", "bigint", "bigint", "text", "integer", "integer", "text",
+      "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "text", "text",
+      "text", "text", "text", "uuid");
+
+  /** How a snapshot fills each column of {@link #COLUMNS}, as text (null for NULL). */
+  private static final List<Function<Task, Object>> COLUMN_VALUES = List.of(
+      Task::id, Task::type, Task::owner, t -> t.priority().ordinal(), Task::input,
+      t -> t.spec().inputView(), t -> t.spec().inputBytes(), t -> t.limits().maxAttempts(),
+      t -> t.limits().timeoutSeconds(), t -> t.limits().resultTtlSeconds(),
+      t -> t.status().wire(), Task::attempts,
+      t -> t.progress() == null ? null : t.progress().percent(),
+      t -> t.progress() == null ? null : t.progress().message(), Task::createdAt,
+      Task::startedAt, Task::finishedAt, Task::nextAttemptAt, Task::expiresAt, Task::result,
+      t -> t.error() == null ? null : t.error().type(),
+      t -> t.error() == null ? null : t.error().message(), Task::idempotencyKey,
+      Task::fingerprint, Task::retryOf);
+
+  /**
+   * Inserts any number of snapshots in one statement, one array per column: one SQL text (and
+   * one prepared plan) whatever the batch's size.
+   */
+  static final String INSERT_MANY = "INSERT INTO offload_task (" + COLUMNS + ") SELECT * FROM"
+      + " unnest(" + COLUMN_TYPES.stream().map(type -> "?::text[]::" + type + "[]")
+          .collect(Collectors.joining(", ")) + ")";
+
+  /** Binds {@link #INSERT_MANY}'s arrays from index 1; returns the next index. */
+  static int bindInsertMany(Connection c, PreparedStatement ps, List<Task> tasks)
+      throws SQLException {
+    int i = 1;
+    for (Function<Task, Object> column : COLUMN_VALUES) {
+      Object[] values = new Object[tasks.size()];
+      for (int k = 0; k < values.length; k++) {
+        Object v = column.apply(tasks.get(k));
+        values[k] = v == null ? null : v.toString();
+      }
+      ps.setArray(i++, c.createArrayOf("text", values));
+    }
+    return i;
+  }
+
+  /** A text array of {@code values}, each as text (null for NULL). */
+  static java.sql.Array textArray(Connection c, List<?> values) throws SQLException {
+    Object[] text = new Object[values.size()];
+    for (int k = 0; k < text.length; k++) {
+      Object v = values.get(k);
+      text[k] = v == null ? null : v.toString();
+    }
+    return c.createArrayOf("text", text);
+  }
 
   static Task read(ResultSet rs) throws SQLException {
     return read(rs, 1);
@@ -119,21 +190,8 @@ final class TaskRows {
     ps.setInt(i++, t.attempts());
     i = bindProgress(ps, i, t.progress());
     i = bindEnd(ps, i, t);
+    ps.setBoolean(i++, forgotten(t));
     ps.setObject(i, t.id());
-  }
-
-  /**
-   * Binds the state columns of PostgresTaskStore's finish statement: status, attempts, twice
-   * whether to clear the progress, then the times, result and error. Returns the next index.
-   */
-  static int bindFinish(PreparedStatement ps, Task t, boolean clearProgress)
-      throws SQLException {
-    int i = 1;
-    ps.setString(i++, t.status().wire());
-    ps.setInt(i++, t.attempts());
-    ps.setBoolean(i++, clearProgress);
-    ps.setBoolean(i++, clearProgress);
-    return bindEnd(ps, i, t);
   }
 
   /** The times, result and error of a state, from {@code i}; returns the next index. */

@@ -46,6 +46,11 @@ public final class OffloadMetrics implements AutoCloseable {
   private volatile Supplier<Health> healthSource;
   /** What the engine's health said at the last scrape; null before the first. */
   private volatile Health health;
+  /**
+   * Held here: a function counter keeps its object only weakly, and a method reference nobody
+   * else holds would be collected, leaving the counter reading NaN.
+   */
+  private volatile LongSupplier listenerReconnects = () -> 0;
   private boolean closed;
 
   /** @param types the task types this instance offers: the values of the {@code type} label */
@@ -107,8 +112,9 @@ public final class OffloadMetrics implements AutoCloseable {
 
   /** The reconnects of the PostgreSQL notification listener, as the store counts them. */
   public void listenerReconnects(LongSupplier reconnects) {
-    FunctionCounter.builder("offload.pg.listener.reconnects", reconnects,
-            LongSupplier::getAsLong)
+    this.listenerReconnects = reconnects;
+    FunctionCounter.builder("offload.pg.listener.reconnects", this,
+            m -> m.listenerReconnects.getAsLong())
         .description("Times the PostgreSQL notification listener connected again after it "
             + "lost its connection")
         .register(registry);

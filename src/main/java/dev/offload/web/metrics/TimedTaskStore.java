@@ -25,6 +25,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
@@ -42,6 +44,7 @@ final class TimedTaskStore implements TaskStore {
   enum Operation {
     INSERT,
     GET,
+    LAST_STATE,
     LIST,
     CLAIM,
     NEXT_DUE_AT,
@@ -50,6 +53,9 @@ final class TimedTaskStore implements TaskStore {
     CANCEL,
     RENEW_LEASES,
     RECLAIM_EXPIRED_LEASES,
+    HEARTBEAT,
+    LEAVE,
+    UNCLAIMABLE,
     SWEEP,
     STATS,
     OWNER_STATS,
@@ -148,6 +154,59 @@ final class TimedTaskStore implements TaskStore {
   @Override
   public Optional<Instant> nextDueAt() {
     return timed(Operation.NEXT_DUE_AT, store::nextDueAt);
+  }
+
+  @Override
+  public Optional<Instant> nextDueAt(Set<String> types) {
+    return timed(Operation.NEXT_DUE_AT, () -> store.nextDueAt(types));
+  }
+
+  @Override
+  public Optional<Task> lastState(UUID id) {
+    return timed(Operation.LAST_STATE, () -> store.lastState(id));
+  }
+
+  /** Timed until the store has recorded the end (a batching store answers later). */
+  @Override
+  public CompletableFuture<Optional<Task>> finishAsync(Task attempt, Outcome outcome) {
+    Meters m = meters.get(Operation.FINISH);
+    long start = System.nanoTime();
+    CompletableFuture<Optional<Task>> recorded;
+    try {
+      recorded = store.finishAsync(attempt, outcome);
+    } catch (RuntimeException e) {
+      m.time.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      if (!isAnswer(e)) {
+        m.errors.increment();
+      }
+      throw e;
+    }
+    recorded.whenComplete((ended, error) -> {
+      m.time.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+      Throwable cause = error instanceof CompletionException && error.getCause() != null
+          ? error.getCause() : error;
+      if (cause != null && !(cause instanceof RuntimeException r && isAnswer(r))) {
+        m.errors.increment();
+      }
+    });
+    return recorded;
+  }
+
+  @Override
+  public void heartbeat(String instance, Set<String> types, Collection<UUID> running,
+      Instant now, Instant leaseUntil, Instant aliveUntil) {
+    timedVoid(Operation.HEARTBEAT,
+        () -> store.heartbeat(instance, types, running, now, leaseUntil, aliveUntil));
+  }
+
+  @Override
+  public void leave(String instance) {
+    timedVoid(Operation.LEAVE, () -> store.leave(instance));
+  }
+
+  @Override
+  public Map<String, Long> unclaimable() {
+    return timed(Operation.UNCLAIMABLE, store::unclaimable);
   }
 
   @Override

@@ -38,20 +38,34 @@ final class EmbeddedPg implements AutoCloseable {
   private final Path data;
   private final int port;
   private final List<String> runAs;
+  private final boolean durable;
   /** Stops the server if this JVM ends without closing it (a killed or timed-out test run). */
   private final Thread orphanGuard;
   private boolean running;
 
-  private EmbeddedPg(Path bin, Path data, int port, List<String> runAs) {
+  private EmbeddedPg(Path bin, Path data, int port, List<String> runAs, boolean durable) {
     this.bin = bin;
     this.data = data;
     this.port = port;
     this.runAs = runAs;
+    this.durable = durable;
     this.orphanGuard = new Thread(this::stopQuietly, "offload-embedded-pg-stopper");
   }
 
-  /** Unpacks the binaries (once per machine), creates a cluster, starts it on a free port. */
+  /**
+   * Unpacks the binaries (once per machine), creates a cluster, starts it on a free port, with
+   * fsync and synchronous commit off: tests need no durability across a power cut, only speed.
+   */
   static EmbeddedPg start() throws IOException {
+    return start(false);
+  }
+
+  /**
+   * As {@link #start()}; {@code durable} keeps PostgreSQL's own defaults instead (fsync,
+   * synchronous commit, full page writes: every commit waits for the disk), as benchmarks of a
+   * durable store must.
+   */
+  static EmbeddedPg start(boolean durable) throws IOException {
     Path home = unpack();
     Path data = Files.createTempDirectory("offload-pg-data-");
     List<String> runAs = List.of();
@@ -62,7 +76,7 @@ final class EmbeddedPg implements AutoCloseable {
       runAs = List.of("setpriv", "--reuid=" + nobody[0], "--regid=" + nobody[1],
           "--clear-groups");
     }
-    EmbeddedPg pg = new EmbeddedPg(home.resolve("bin"), data, freePort(), runAs);
+    EmbeddedPg pg = new EmbeddedPg(home.resolve("bin"), data, freePort(), runAs, durable);
     pg.run(60, pg.bin("initdb"), "-A", "trust", "-U", SUPERUSER, "-D", data.toString(),
         "-E", "UTF-8", "--no-locale", "--no-sync");
     pg.startServer();
@@ -87,9 +101,10 @@ final class EmbeddedPg implements AutoCloseable {
     if (running) {
       return;
     }
-    String options = "-p " + port + " -F -c listen_addresses=127.0.0.1"
-        + " -c unix_socket_directories=" + data + " -c max_connections=200"
-        + " -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c timezone=UTC";
+    String options = "-p " + port + " -c listen_addresses=127.0.0.1"
+        + " -c unix_socket_directories=" + data + " -c max_connections=200 -c timezone=UTC"
+        + (durable ? " -c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+            : " -F -c fsync=off -c synchronous_commit=off -c full_page_writes=off");
     run(60, bin("pg_ctl"), "-D", data.toString(), "-l", data.resolve("server.log").toString(),
         "-o", options, "-w", "-t", "30", "start");
     running = true;

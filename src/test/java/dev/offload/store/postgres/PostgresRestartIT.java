@@ -70,7 +70,9 @@ class PostgresRestartIT {
         .isSubsetOf("pending", "success");
     assertThat(whileStopped.values().stream().mapToLong(Long::longValue).sum())
         .isEqualTo(total);
-    assertThat(back).as("the interrupted tasks were handed back").isBetween(1L, 4L);
+    // The 4 running, and those claimed ahead for busy workers (half the workers' worth).
+    assertThat(back).as("the interrupted and the claimed tasks were handed back")
+        .isBetween(1L, 6L);
 
     try (OffloadProcess second = OffloadProcess.start("restart-2", settings)) {
       Http http = new Http(second.baseUri());

@@ -1,5 +1,6 @@
 package dev.offload.store.postgres;
 
+import dev.offload.store.StoreLimits;
 import dev.offload.store.TaskStore;
 import dev.offload.store.TaskStoreContractTest;
 import java.sql.Connection;
@@ -22,8 +23,8 @@ class PostgresTaskStoreContractTest extends TaskStoreContractTest {
   }
 
   @Override
-  protected TaskStore createStore(long capacity) {
-    PostgresTaskStore store = PostgresTaskStore.open(db.settings(capacity, 2));
+  protected TaskStore createStore(StoreLimits limits) {
+    PostgresTaskStore store = PostgresTaskStore.open(db.settings(limits, 2));
     try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password());
         Statement s = c.createStatement()) {
       s.execute("TRUNCATE offload_task");

@@ -131,7 +131,7 @@ class OffloadMetricsTest {
   void gaugesReadTheEnginesHealthOncePerScrape() {
     AtomicInteger reads = new AtomicInteger();
     Health up = new Health(Health.UP, "memory", 1, 4, 7, 10, 2, 30, 700, 9_000, 3,
-        new Health.Limits(Long.MAX_VALUE, 5, 500));
+        new Health.Limits(Long.MAX_VALUE, 5, 500), java.util.Map.of());
     metrics.engine(() -> {
       reads.incrementAndGet();
       return up;
@@ -160,7 +160,7 @@ class OffloadMetricsTest {
   @Test
   void aFigureTheStoreCouldNotGiveIsNaNNotMinusOne() {
     metrics.engine(() -> new Health(Health.STORE_UNAVAILABLE, "postgres", 0, 4, -1, 10, 0, -1,
-        -1, -1, -1, new Health.Limits(1_000, 5, 500)));
+        -1, -1, -1, new Health.Limits(1_000, 5, 500), java.util.Map.of()));
     Scrape s = scrape();
     assertThat(s.value("offload_queue_depth")).isNaN();
     assertThat(s.value("offload_tasks_retained")).isNaN();
@@ -217,7 +217,7 @@ class OffloadMetricsTest {
   void theScrapeIsValidPrometheusTextAsPromtoolReadsIt() {
     Promtool.require();
     metrics.engine(() -> new Health(Health.UP, "memory", 0, 2, 0, 10, 0, 0, 0, 0, 0,
-        new Health.Limits(1_000, 5, 500)));
+        new Health.Limits(1_000, 5, 500), java.util.Map.of()));
     metrics.waits(() -> 0, () -> 0, 100);
     Task t = pending("sleep", 1).started(T0);
     events.started(t, Duration.ofMillis(3));
@@ -227,6 +227,18 @@ class OffloadMetricsTest {
     Promtool.Result r = Promtool.checkMetrics(metrics.scrape());
     assertThat(r.exitCode()).as(r.output()).isZero();
     assertThat(r.output()).isBlank();
+  }
+
+  @Test
+  void theListenersReconnectsAreReadAfterAGarbageCollectionToo() {
+    AtomicInteger reconnects = new AtomicInteger(3);
+    // A method reference nobody else holds: a meter holding it weakly would lose it.
+    metrics.listenerReconnects(reconnects::get);
+    for (int i = 0; i < 3; i++) {
+      System.gc();
+    }
+    reconnects.incrementAndGet();
+    assertThat(scrape().value("offload_pg_listener_reconnects_total")).isEqualTo(4);
   }
 
   @Test

@@ -64,7 +64,7 @@ class PrometheusFilesTest {
     assertThat(named).isNotEmpty();
     try (OffloadMetrics metrics = new OffloadMetrics(List.of("sleep"))) {
       metrics.engine(() -> new Health(Health.UP, "memory", 0, 1, 0, 1, 0, 0, 0, 0, 0,
-          new Health.Limits(1, 1, 1)));
+          new Health.Limits(1, 1, 1), java.util.Map.of()));
       metrics.timed(mock(TaskStore.class));
       String scrape = metrics.scrape();
       assertThat(named).allSatisfy(name -> assertThat(scrape).contains("\n" + name));
