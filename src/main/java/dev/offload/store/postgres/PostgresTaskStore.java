@@ -184,10 +184,10 @@ public final class PostgresTaskStore implements TaskStore {
       // caps do not (nor does the memory store's): those are taken out, counted only when a cap
       // seems passed (from the owed deliveries' index).
       + " kept AS MATERIALIZED (SELECT c.n - coalesce(w.n, 0) AS n, c.b - coalesce(w.b, 0) AS b"
-      + " FROM counted c LEFT JOIN LATERAL (SELECT count(*) AS n,"
+      // (a condition on c alone: a one-time filter, the index is not read below the caps)
+      + " FROM counted c, LATERAL (SELECT count(*) AS n,"
       + " sum(input_bytes + coalesce(octet_length(result), 0)) AS b FROM offload_task"
-      + " WHERE " + TaskRows.OWED + " AND finished_at IS NOT NULL) w"
-      + " ON c.n > ? OR c.b > ?),"
+      + " WHERE " + TaskRows.OWED + " AND finished_at IS NOT NULL AND (c.n > ? OR c.b > ?)) w),"
       + " oldest AS (SELECT id, row_number() OVER w AS k, sum(bytes) OVER w AS upto, bytes"
       + " FROM (SELECT id, finished_at, seq, input_bytes + coalesce(octet_length(result), 0)"
       + " AS bytes FROM offload_task WHERE finished_at IS NOT NULL AND result_ttl_seconds > 0"
