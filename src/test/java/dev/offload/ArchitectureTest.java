@@ -8,20 +8,24 @@ import com.tngtech.archunit.junit.AnalyzeClasses;
 import com.tngtech.archunit.junit.ArchTest;
 import com.tngtech.archunit.lang.ArchRule;
 
-/** The arrows of DESIGN.md, held by the build: web -> engine -> store -> task. */
+/**
+ * The arrows of DESIGN.md, held by the build: web -> engine -> store -> task; handlers -> task
+ * (and outbound); web -> webhooks -> engine; outbound below them all.
+ */
 @AnalyzeClasses(packages = "dev.offload", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
 
   @ArchTest
   static final ArchRule coreNeverSeesTheServletApi = noClasses()
       .that().resideInAnyPackage("dev.offload.task..", "dev.offload.engine..",
-          "dev.offload.store..", "dev.offload.handlers..")
+          "dev.offload.store..", "dev.offload.handlers..", "dev.offload.webhooks..",
+          "dev.offload.outbound..")
       .should().dependOnClassesThat().resideInAnyPackage("jakarta.servlet..");
 
   @ArchTest
   static final ArchRule engineDoesNotKnowTheWeb = noClasses()
       .that().resideInAnyPackage("dev.offload.engine..", "dev.offload.store..",
-          "dev.offload.task..", "dev.offload.handlers..")
+          "dev.offload.task..", "dev.offload.handlers..", "dev.offload.webhooks..")
       .should().dependOnClassesThat().resideInAPackage("dev.offload.web..");
 
   @ArchTest
@@ -68,7 +72,8 @@ class ArchitectureTest {
   @ArchTest
   static final ArchRule onlyTheWebLayerKnowsMicrometer = noClasses()
       .that().resideInAnyPackage("dev.offload.task..", "dev.offload.engine..",
-          "dev.offload.store..", "dev.offload.handlers..")
+          "dev.offload.store..", "dev.offload.handlers..", "dev.offload.webhooks..",
+          "dev.offload.outbound..")
       .should().dependOnClassesThat().resideInAnyPackage("io.micrometer..", "io.prometheus..");
 
   /**
@@ -85,5 +90,33 @@ class ArchitectureTest {
   static final ArchRule handlersOnlyUseTheVocabulary = noClasses()
       .that().resideInAPackage("dev.offload.handlers..")
       .should().dependOnClassesThat().resideInAnyPackage("dev.offload.engine..",
-          "dev.offload.store..");
+          "dev.offload.store..", "dev.offload.web..", "dev.offload.webhooks..");
+
+  /**
+   * The webhook deliverer sits above the engine, as the servlets do: it claims owed deliveries
+   * through the engine (never from the store itself), and the engine knows nothing of it (it
+   * only tells whoever listens that a task ended).
+   */
+  @ArchTest
+  static final ArchRule webhooksGoThroughTheEngine = noClasses()
+      .that().resideInAPackage("dev.offload.webhooks..")
+      .should().dependOnClassesThat().resideInAnyPackage("dev.offload.store..",
+          "dev.offload.handlers..");
+
+  @ArchTest
+  static final ArchRule theEngineDoesNotKnowTheDeliverer = noClasses()
+      .that().resideInAnyPackage("dev.offload.engine..", "dev.offload.store..",
+          "dev.offload.task..", "dev.offload.outbound..")
+      .should().dependOnClassesThat().resideInAPackage("dev.offload.webhooks..");
+
+  /**
+   * Calling out (address rules, the pinning egress proxy, capped bodies, the Standard Webhooks
+   * signature) is a plain library that the http task type and the webhook deliverer share: it
+   * knows nothing of Offload above it, so either can use it without an arrow pointing back.
+   */
+  @ArchTest
+  static final ArchRule outboundIsAPlainLibrary = classes()
+      .that().resideInAPackage("dev.offload.outbound..")
+      .should().onlyDependOnClassesThat().resideInAnyPackage("dev.offload.outbound..", "java..",
+          "javax.net..", "javax.crypto..");
 }

@@ -1,5 +1,9 @@
 package dev.offload.engine;
 
+import dev.offload.outbound.AddressRules;
+import dev.offload.outbound.StandardWebhooks;
+import dev.offload.outbound.Urls;
+import dev.offload.task.Callback;
 import dev.offload.task.InvalidInputException;
 import dev.offload.task.Priority;
 import dev.offload.task.Task;
@@ -12,8 +16,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.time.Instant;
+import java.net.InetAddress;
+import java.net.URI;
 import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.UUID;
@@ -22,8 +29,9 @@ import java.util.logging.Logger;
 
 /**
  * Every check a submission must pass before it becomes a pending task: a known type, limits
- * within range, an input its handler binds and accepts. What depends on what else is queued
- * (capacity, an owner's quota, an idempotency key) the store decides, exactly, when it inserts.
+ * within range, an input its handler binds and accepts, a callback Offload may call. What
+ * depends on what else is queued (capacity, an owner's quota, an idempotency key) the store
+ * decides, exactly, when it inserts.
  */
 final class Admission {
   private static final Logger LOG = Logger.getLogger(Admission.class.getName());
@@ -32,14 +40,21 @@ final class Admission {
   private final HandlerRegistry handlers;
   private final JsonCodec json;
   private final Clock clock;
+  private final AddressRules callbackRules;
   private final Interner<String> owners = new Interner<>(10_000);
   private final Interner<Task.Limits> limits = new Interner<>(1_000);
 
-  Admission(EngineConfig config, HandlerRegistry handlers, JsonCodec json, Clock clock) {
+  /**
+   * @param callbackRules where a callback may point (the {@code http} type's rules); null when
+   *     this instance takes no callbacks
+   */
+  Admission(EngineConfig config, HandlerRegistry handlers, JsonCodec json, Clock clock,
+      AddressRules callbackRules) {
     this.config = config;
     this.handlers = handlers;
     this.json = json;
     this.clock = clock;
+    this.callbackRules = callbackRules;
   }
 
   /**
@@ -62,18 +77,60 @@ final class Admission {
         config.defaultResultTtl().toSeconds(), 0, config.maxResultTtl().toSeconds());
     String input = r.input() == null ? "null" : r.input();
     String inputView = bindAndValidate(handler, input);
+    Callback callback = callback(r.callback());
 
     Instant now = clock.instant().truncatedTo(ChronoUnit.MILLIS);
     Priority priority = r.priority() != null ? r.priority() : Priority.NORMAL;
     String fingerprint = r.idempotencyKey() == null ? null
-        : fingerprint(r.type(), input, priority.wire(), timeout, attempts, delay, ttl);
+        : fingerprint(r.type(), input, priority.wire(), timeout, attempts, delay, ttl,
+            callback == null ? null : callback.url(),
+            callback == null ? null : callback.secret());
     // The registry's own type name and one copy of each owner's name: a retained task then
     // holds no string of its own for either (the memory benchmark counts every byte).
     Task.Spec spec = new Task.Spec(UUID.randomUUID(), handler.type(), owners.of(r.owner()),
         priority, input, inputView, Utf8.length(input),
         limits.of(new Task.Limits((int) attempts, timeout, ttl)), now.toEpochMilli(),
-        r.idempotencyKey(), fingerprint, retryOf);
+        r.idempotencyKey(), fingerprint, retryOf, callback);
     return Task.pending(spec, now.plusSeconds(delay));
+  }
+
+  /**
+   * The callback as it is kept (the URL without its fragment), or null. Refused (422) when the
+   * URL is not one Offload calls, its host is an address the rules refuse without a lookup (a
+   * literal address, a metadata name), or the secret is not {@code whsec_} and a key in base64.
+   * A name that resolves to a refused address fails the delivery later, as for the http type:
+   * what it resolves to at submission proves nothing about delivery time.
+   */
+  private Callback callback(Callback c) {
+    if (c == null) {
+      return null;
+    }
+    if (callbackRules == null) {
+      throw new InvalidTaskException("this server takes no 'callback' (offload.webhook.enabled "
+          + "is false)");
+    }
+    URI uri;
+    try {
+      uri = Urls.check(c.url(), "'callback.url'");
+    } catch (Urls.BadUrl e) {
+      throw new InvalidTaskException(e.getMessage());
+    }
+    Optional<InetAddress> literal = AddressRules.literal(uri.getHost());
+    Optional<String> why = literal.isPresent()
+        ? callbackRules.refusal(literal.get()) : callbackRules.nameRefusal(uri.getHost());
+    if (why.isPresent()) {
+      throw new InvalidTaskException("the host of 'callback.url' is " + why.get()
+          + ", which Offload does not call (offload.http.allow names trusted destinations)");
+    }
+    if (c.secret() != null) {
+      try {
+        StandardWebhooks.key(c.secret());
+      } catch (IllegalArgumentException e) {
+        // The message says what is wrong with the form; it never quotes the secret.
+        throw new InvalidTaskException("'callback.secret' " + e.getMessage());
+      }
+    }
+    return new Callback(uri.toString(), c.secret());
   }
 
   private TaskHandler<?, ?> handlerFor(String type) {

@@ -1,5 +1,6 @@
 package dev.offload.engine;
 
+import dev.offload.outbound.AddressRules;
 import dev.offload.store.Outcome;
 import dev.offload.store.StoreEvents;
 import dev.offload.store.StoreLimits;
@@ -71,6 +72,7 @@ public final class TaskEngine implements AutoCloseable {
   private final Admission admission;
   private final Attempts attempts;
   private final Dispatcher dispatcher;
+  private final Deliveries deliveries;
   /**
    * Tasks another instance changed while this one was claiming, before the claimed batch was
    * registered: a cancel of a task this claim is taking must still stop it (see {@link
@@ -91,8 +93,9 @@ public final class TaskEngine implements AutoCloseable {
     this.managedExecutor = b.executor;
     this.instance = b.instance != null ? b.instance : "offload-" + UUID.randomUUID();
     this.history = new History(b.clock, Set.copyOf(handlers.types()));
-    this.events = TaskEvents.all(history, b.events);
-    this.admission = new Admission(config, handlers, json, clock);
+    this.deliveries = new Deliveries(store, clock, instance);
+    this.events = TaskEvents.all(history, b.events, endings(deliveries));
+    this.admission = new Admission(config, handlers, json, clock, b.callbackRules);
     this.attempts = new Attempts(new Attempts.Parts(config, store, handlers, json, clock,
         new Backoff(config.retryBase(), config.retryMax(), b.random), watchers, managedExecutor,
         this::isAccepting, events));
@@ -116,6 +119,7 @@ public final class TaskEngine implements AutoCloseable {
     private DoubleSupplier random = () -> ThreadLocalRandom.current().nextDouble();
     private String instance;
     private TaskEvents events = TaskEvents.NONE;
+    private AddressRules callbackRules = AddressRules.none();
 
     private Builder(EngineConfig config, TaskStore store, HandlerRegistry handlers) {
       this.config = config;
@@ -154,6 +158,16 @@ public final class TaskEngine implements AutoCloseable {
     /** Told of what happens to tasks here (metrics, history). */
     public Builder events(TaskEvents events) {
       this.events = events;
+      return this;
+    }
+
+    /**
+     * Where a task's callback may point: the rules of the {@code http} type ({@code
+     * offload.http.allow}); by default none is trusted beyond the public internet. Null: this
+     * instance takes no callback (a submission naming one is refused).
+     */
+    public Builder callbackRules(AddressRules rules) {
+      this.callbackRules = rules;
       return this;
     }
 
@@ -340,7 +354,8 @@ public final class TaskEngine implements AutoCloseable {
     }
     SubmitRequest again = new SubmitRequest(original.owner(), original.type(), original.input(),
         original.priority(), original.limits().timeoutSeconds(),
-        (long) original.limits().maxAttempts(), 0L, original.limits().resultTtlSeconds(), null);
+        (long) original.limits().maxAttempts(), 0L, original.limits().resultTtlSeconds(), null,
+        original.callback()); // the retried task's end is what that callback waits to hear
     Task task = admission.admit(again, original.id());
     Inserted inserted = store.insert(task);
     LOG.fine(() -> inserted.task().logName() + ": submitted by a retry of task " + original.id());
@@ -529,6 +544,28 @@ public final class TaskEngine implements AutoCloseable {
     return handlers;
   }
 
+  /** The callback deliveries owed by tasks of this engine's store, for a deliverer. */
+  public Deliveries deliveries() {
+    return deliveries;
+  }
+
+  /** Tells the deliveries of every task that ends through this instance (attempt or cancel). */
+  private static TaskEvents endings(Deliveries deliveries) {
+    return new TaskEvents() {
+      @Override
+      public void attemptEnded(Task attempt, Task next, Duration runTime) {
+        if (next.isTerminal()) {
+          deliveries.ended(next);
+        }
+      }
+
+      @Override
+      public void canceled(Task canceled) {
+        deliveries.ended(canceled);
+      }
+    };
+  }
+
   public JsonCodec json() {
     return json;
   }
@@ -582,6 +619,9 @@ public final class TaskEngine implements AutoCloseable {
     for (Task t : store.reclaimExpiredLeases(now)) {
       watchers.changed(t);
       dispatcher.wakeUp();
+      if (t.isTerminal()) {
+        deliveries.ended(t);
+      }
     }
   }
 

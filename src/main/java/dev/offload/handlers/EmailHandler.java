@@ -1,5 +1,6 @@
 package dev.offload.handlers;
 
+import dev.offload.outbound.OutboundThreads;
 import dev.offload.task.InvalidInputException;
 import dev.offload.task.TaskContext;
 import dev.offload.task.TaskFailedException;
@@ -130,7 +131,7 @@ public final class EmailHandler implements TaskHandler<EmailHandler.Input, Email
 
   private final Settings settings;
   private final Session session;
-  private final HandlerThreads threads = new HandlerThreads("offload-smtp-write-timeout-");
+  private final OutboundThreads threads = new OutboundThreads("offload-smtp-write-timeout-");
   private final ScheduledThreadPoolExecutor writeTimeouts;
 
   public EmailHandler(Settings settings) {

@@ -1,5 +1,8 @@
 package dev.offload.handlers;
 
+import dev.offload.outbound.AddressRules;
+import dev.offload.outbound.OutboundHttp;
+import dev.offload.outbound.Urls;
 import dev.offload.task.InvalidInputException;
 import dev.offload.task.TaskContext;
 import dev.offload.task.TaskFailedException;
@@ -9,29 +12,14 @@ import jakarta.json.JsonReader;
 import jakarta.json.JsonValue;
 import jakarta.json.bind.annotation.JsonbPropertyOrder;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.UncheckedIOException;
-import java.net.InetAddress;
-import java.net.ProxySelector;
 import java.net.URI;
 import java.net.URISyntaxException;
-import java.net.URLDecoder;
-import java.net.UnknownHostException;
-import java.net.http.HttpClient;
 import java.net.http.HttpHeaders;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.nio.charset.Charset;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.ZonedDateTime;
-import java.time.format.DateTimeFormatter;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -41,17 +29,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.SynchronousQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import java.util.logging.Level;
-import java.util.logging.Logger;
 import java.util.regex.Pattern;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.SSLHandshakeException;
 
 /**
  * The {@code http} task type: calls an HTTP(S) endpoint with the JDK's HttpClient.
@@ -60,22 +39,20 @@ import javax.net.ssl.SSLHandshakeException;
  * task's backoff, no sooner than the server's {@code Retry-After}; any other 4xx fails for good
  * ({@code http-<status>}); timeouts and connection failures are retried.
  *
- * <p>Destinations are checked against {@link AddressRules} at submission (a literal address or
- * a metadata name: 422) and, after resolving the name, at every attempt and every redirect hop
- * ({@code forbidden-address}, permanent). The connection then goes to a checked address and to
- * nothing else, through the in-process {@link EgressProxy}: see there why.
+ * <p>Destinations are checked against the {@link AddressRules} at submission (a literal address
+ * or a metadata name: 422) and, after resolving the name, at every attempt and every redirect
+ * hop ({@code forbidden-address}, permanent). The connection then goes to a checked address and
+ * to nothing else: {@link OutboundHttp}, which the webhook deliverer uses too, does all that.
  *
- * <p>Owns threads (the proxy's, the client's executor, and the JDK client's selector): built by
+ * <p>Owns threads (its {@link OutboundHttp}'s: {@code offload-http-proxy}, {@code
+ * offload-http-pipe-N}, {@code offload-http-client-N}, and the JDK client's selector): built by
  * the servlet context listener and {@linkplain #close closed} when the application stops.
  */
 public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHandler.Result>,
     AutoCloseable {
-  private static final Logger LOG = Logger.getLogger(HttpHandler.class.getName());
 
   static final Set<String> METHODS = Set.of("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD");
   private static final String USER_AGENT = "Offload";
-  private static final String MASK = "***";
-  private static final int MAX_URL = 8192;
   private static final int MAX_HEADERS = 64;
   private static final int MAX_HEADER_BYTES = 32 * 1024;
   /** What a caller may not set: the client or the proxy owns these. */
@@ -86,8 +63,6 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
       "content-encoding", "content-language", "content-length", "content-type", "date", "etag",
       "expires", "last-modified", "location", "retry-after");
   private static final Pattern TOKEN = Pattern.compile("[!#$%&'*+.^_`|~0-9A-Za-z-]+");
-  private static final Pattern SECRET_NAME =
-      Pattern.compile("token|secret|key|password|passwd|auth|cookie|signature");
 
   /**
    * The settings of the http task type.
@@ -173,27 +148,14 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
 
   /** Turns a host name into addresses; the system resolver, or a test's. */
   @FunctionalInterface
-  public interface Resolver {
-    List<InetAddress> resolve(String host) throws UnknownHostException;
-
-    static Resolver system() {
-      return host -> Arrays.asList(InetAddress.getAllByName(host));
-    }
-  }
+  public interface Resolver extends OutboundHttp.Resolver {}
 
   private final Settings settings;
-  private final AddressRules rules;
-  private final Resolver resolver;
   private final Clock clock;
-  private final SSLContext sslContext;
-  private final EgressProxy proxy;
-  private final HandlerThreads clientThreads = new HandlerThreads("offload-http-client-");
-  private final ThreadPoolExecutor executor;
-  private HttpClient client; // guarded by this; built on first use
-  private boolean closed; // guarded by this
+  private final OutboundHttp http;
 
   public HttpHandler(Settings settings) {
-    this(settings, Resolver.system(), Clock.systemUTC(), null);
+    this(settings, OutboundHttp.Resolver.system()::resolve, Clock.systemUTC(), null);
   }
 
   /**
@@ -201,21 +163,13 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
    */
   HttpHandler(Settings settings, Resolver resolver, Clock clock, SSLContext sslContext) {
     this.settings = settings;
-    this.rules = AddressRules.allowing(settings.allow());
-    this.resolver = resolver;
     this.clock = clock;
-    this.sslContext = sslContext;
     // Tunnels the client keeps for reuse may idle; one that idles longer than any request may
     // wait for its answer is closed.
     Duration idle = Duration.ofSeconds(settings.timeoutMaxSeconds() + 5L);
-    try {
-      this.proxy = new EgressProxy(Duration.ofSeconds(settings.connectTimeoutSeconds()), idle,
-          settings.connectionsMax());
-    } catch (IOException e) {
-      throw new UncheckedIOException("the http task type cannot open its egress proxy", e);
-    }
-    this.executor = new ThreadPoolExecutor(0, Integer.MAX_VALUE, 30, TimeUnit.SECONDS,
-        new SynchronousQueue<>(), clientThreads);
+    this.http = new OutboundHttp("offload-http", AddressRules.allowing(settings.allow()),
+        resolver, Duration.ofSeconds(settings.connectTimeoutSeconds()), idle,
+        settings.connectionsMax(), sslContext);
   }
 
   @Override
@@ -245,10 +199,7 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
   @Override
   public void validate(Input in) throws InvalidInputException {
     Prepared p = prepare(in);
-    String host = p.uri.getHost();
-    Optional<InetAddress> literal = AddressRules.literal(host);
-    Optional<String> why = literal.isPresent()
-        ? rules.refusal(literal.get()) : rules.nameRefusal(host);
+    Optional<String> why = http.refusalWithoutLookup(p.uri.getHost());
     if (why.isPresent()) {
       throw new InvalidInputException("the host of 'url' is " + why.get()
           + ", which Offload does not call (offload.http.allow names trusted destinations)");
@@ -261,7 +212,7 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
     Map<String, String> headers = in.headers();
     if (headers != null) {
       Map<String, String> masked = new LinkedHashMap<>();
-      headers.forEach((k, v) -> masked.put(k, isSecret(k) ? MASK : v));
+      headers.forEach((k, v) -> masked.put(k, isSecret(k) ? Urls.MASK : v));
       headers = masked;
     }
     return new Input(in.method(), in.url() == null ? null : maskQuery(in.url()), headers,
@@ -274,7 +225,7 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
    * password, auth or signature, in any case.
    */
   static boolean isSecret(String name) {
-    return name != null && SECRET_NAME.matcher(name.toLowerCase(Locale.ROOT)).find();
+    return Urls.isSecretName(name);
   }
 
   // ---------------------------------------------------------------- the request
@@ -333,37 +284,11 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
   }
 
   private static URI checkUrl(String url, String what) throws InvalidInputException {
-    if (url == null || url.isBlank()) {
-      throw new InvalidInputException(what + " is required");
-    }
-    if (url.length() > MAX_URL) {
-      throw new InvalidInputException(what + " must be at most " + MAX_URL + " characters");
-    }
-    // The fragment is never sent.
-    int hash = url.indexOf('#');
-    String s = hash < 0 ? url : url.substring(0, hash);
-    URI uri;
     try {
-      uri = new URI(s);
-    } catch (URISyntaxException e) {
-      throw new InvalidInputException(what + " is not a valid URL: " + e.getReason());
+      return Urls.check(url, what);
+    } catch (Urls.BadUrl e) {
+      throw new InvalidInputException(e.getMessage());
     }
-    String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-    if (!scheme.equals("http") && !scheme.equals("https")) {
-      throw new InvalidInputException(what + " must be an http or https URL");
-    }
-    if (uri.getHost() == null || uri.getHost().isEmpty()) {
-      throw new InvalidInputException(what + " has no valid host name");
-    }
-    if (uri.getRawUserInfo() != null) {
-      throw new InvalidInputException(what + " must not carry credentials; send them in an "
-          + "Authorization header");
-    }
-    if (!uri.getHost().chars().allMatch(c -> c < 128)) {
-      throw new InvalidInputException(what + " must have an ASCII host (use punycode)");
-    }
-    return scheme.equals(uri.getScheme()) ? uri
-        : URI.create(scheme + s.substring(uri.getScheme().length()));
   }
 
   private static Map<String, String> checkHeaders(Map<String, String> headers)
@@ -425,13 +350,9 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
     Map<String, String> headers = p.headers;
     for (int redirects = 0; ; redirects++) {
       context.checkInterrupted();
-      Destination d = destination(uri);
       context.progress(redirects == 0 ? 0 : 50, method + " " + origin(uri));
-      HttpResponse<CappedBody.Bytes> answer;
-      try (EgressProxy.Pin pin = proxy.pin(d.host, d.port, d.addresses)) {
-        answer = exchange(uri, method, headers, body, p, deadline, pin);
-      }
-      int status = answer.statusCode();
+      OutboundHttp.Answer answer = exchange(uri, method, headers, body, p, deadline);
+      int status = answer.status();
       Optional<String> location = answer.headers().firstValue("location");
       if (p.followRedirects && isRedirect(status) && location.isPresent()) {
         if (redirects == settings.redirectsMax()) {
@@ -457,125 +378,34 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
     }
   }
 
-  /** Where one hop goes: the host, its port, and its checked addresses. */
-  private record Destination(String host, int port, List<InetAddress> addresses) {}
-
-  private Destination destination(URI uri) throws TaskFailedException {
-    String host = uri.getHost();
-    int port = uri.getPort() != -1 ? uri.getPort()
-        : uri.getScheme().equals("https") ? 443 : 80;
-    String bare = host.startsWith("[") ? host.substring(1, host.length() - 1) : host;
-    Optional<InetAddress> literal = AddressRules.literal(host);
-    List<InetAddress> addresses;
-    if (literal.isPresent()) {
-      addresses = List.of(literal.get());
-    } else {
-      Optional<String> why = rules.nameRefusal(host);
-      if (why.isPresent()) {
-        throw forbidden(host, "is " + why.get());
-      }
-      try {
-        addresses = resolver.resolve(bare);
-      } catch (UnknownHostException e) {
-        throw new TaskFailedException("dns-error", "cannot resolve " + host);
-      }
-      if (addresses == null || addresses.isEmpty()) {
-        throw new TaskFailedException("dns-error", host + " has no address");
-      }
-    }
-    if (!rules.allowsName(host)) {
-      // Every address, not just the first: the connection may go to any of them.
-      for (InetAddress a : addresses) {
-        Optional<String> why = rules.refusal(a);
-        if (why.isPresent()) {
-          throw forbidden(host, literal.isPresent() ? "is " + why.get()
-              : "resolves to " + why.get());
-        }
-      }
-    }
-    return new Destination(host, port, List.copyOf(addresses));
-  }
-
-  private static TaskFailedException forbidden(String host, String why) {
-    return TaskFailedException.permanent("forbidden-address", host + " " + why
-        + ", which Offload does not call (offload.http.allow names trusted destinations)");
-  }
-
-  private HttpResponse<CappedBody.Bytes> exchange(URI uri, String method,
-      Map<String, String> headers, byte[] body, Prepared p, long deadline, EgressProxy.Pin pin)
-      throws Exception {
-    long left = deadline - System.nanoTime();
-    if (left <= 0) {
-      throw timedOut(method, p);
-    }
-    HttpRequest.Builder b = HttpRequest.newBuilder(uri)
-        .timeout(Duration.ofNanos(left))
-        .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-            : HttpRequest.BodyPublishers.ofByteArray(body));
-    headers.forEach(b::header);
+  private OutboundHttp.Answer exchange(URI uri, String method, Map<String, String> headers,
+      byte[] body, Prepared p, long deadline) throws Exception {
+    Map<String, String> sent = headers;
     if (headers.keySet().stream().noneMatch(k -> k.equalsIgnoreCase("user-agent"))) {
-      b.header("User-Agent", USER_AGENT);
+      sent = new LinkedHashMap<>(headers);
+      sent.put("User-Agent", USER_AGENT);
     }
     int cap = settings.responseMaxBytes();
-    CompletableFuture<HttpResponse<CappedBody.Bytes>> sent = client().sendAsync(b.build(),
-        info -> new CappedBody(p.followRedirects && isRedirect(info.statusCode())
-            && info.headers().firstValue("location").isPresent() ? 0 : cap));
     try {
-      return sent.get(left, TimeUnit.NANOSECONDS);
-    } catch (TimeoutException e) {
-      sent.cancel(true);
-      throw timedOut(method, p);
-    } catch (InterruptedException e) {
-      sent.cancel(true); // canceled, timed out or stopping: the exchange is abandoned
-      throw e;
-    } catch (ExecutionException e) {
-      throw failure(e.getCause(), method, uri, p, pin);
+      // A redirect that will be followed needs no body: it is dropped unread.
+      return http.exchange(new OutboundHttp.Request(method, uri, sent, body,
+          info -> p.followRedirects && isRedirect(info.statusCode())
+              && info.headers().firstValue("location").isPresent() ? 0 : cap,
+          deadline, p.timeout));
+    } catch (OutboundHttp.Failure f) {
+      throw f.permanent() ? TaskFailedException.permanent(f.type(), f.getMessage())
+          : new TaskFailedException(f.type(), f.getMessage());
     }
   }
 
-  private static TaskFailedException timedOut(String method, Prepared p) {
-    return new TaskFailedException("timeout", method + " " + origin(p.uri)
-        + " did not answer completely within " + p.timeout.toSeconds() + " s");
-  }
-
-  /** Why an exchange failed, as an error type a client can act on. */
-  private static Exception failure(Throwable cause, String method, URI uri, Prepared p,
-      EgressProxy.Pin pin) {
-    Optional<EgressProxy.Failure> proxyFailure = pin.failure();
-    if (proxyFailure.isPresent()) {
-      return new TaskFailedException(proxyFailure.get().type(), proxyFailure.get().message());
-    }
-    if (cause instanceof HttpTimeoutException) {
-      return timedOut(method, p);
-    }
-    if (cause instanceof SSLHandshakeException) {
-      // A certificate that does not fit the name: another attempt will not change it.
-      return TaskFailedException.permanent("tls-error",
-          "TLS with " + origin(uri) + " failed: " + describe(cause, "handshake failed"));
-    }
-    if (cause instanceof IOException) {
-      return new TaskFailedException("connect-error", method + " " + origin(uri) + " failed: "
-          + describe(cause, "the connection failed"));
-    }
-    return cause instanceof Exception e ? e : new IllegalStateException(cause);
-  }
-
-  private static final Pattern CLASS_NAME =
-      Pattern.compile("\\b(?:[a-z][a-z0-9_]*\\.)+[A-Z]\\w*(?:Exception|Error)\\b:?\\s*");
-
-  /**
-   * An exception's message for a client: no class names (the JDK's messages sometimes start
-   * with one), on one line; {@code fallback} when nothing is left.
-   */
+  /** An exception's message for a client: no class names, on one line. */
   static String describe(Throwable t, String fallback) {
-    String m = t.getMessage() == null ? "" : CLASS_NAME.matcher(t.getMessage()).replaceAll("");
-    m = m.replaceAll("[\\r\\n]+", " ").trim();
-    return m.isEmpty() ? fallback : m;
+    return OutboundHttp.describe(t, fallback);
   }
 
-  private Result outcome(String method, URI uri, int redirects,
-      HttpResponse<CappedBody.Bytes> r) throws TaskFailedException {
-    int status = r.statusCode();
+  private Result outcome(String method, URI uri, int redirects, OutboundHttp.Answer r)
+      throws TaskFailedException {
+    int status = r.status();
     if (status >= 200 && status < 400) {
       return result(uri, redirects, r);
     }
@@ -591,7 +421,7 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
     throw TaskFailedException.permanent(type, message);
   }
 
-  private static Result result(URI uri, int redirects, HttpResponse<CappedBody.Bytes> r) {
+  private static Result result(URI uri, int redirects, OutboundHttp.Answer r) {
     Map<String, String> kept = new TreeMap<>();
     HttpHeaders h = r.headers();
     for (String name : KEPT_HEADERS) {
@@ -600,8 +430,8 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
         kept.put(name, String.join(", ", values));
       }
     }
-    byte[] bytes = r.body().bytes();
-    boolean truncated = r.body().truncated();
+    byte[] bytes = r.body();
+    boolean truncated = r.truncated();
     JsonValue json = null;
     String text = null;
     String base64 = null;
@@ -620,7 +450,7 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
         base64 = Base64.getEncoder().encodeToString(bytes);
       }
     }
-    return new Result(r.statusCode(), maskQuery(uri.toString()), redirects, kept, json, text,
+    return new Result(r.status(), maskQuery(uri.toString()), redirects, kept, json, text,
         base64, truncated);
   }
 
@@ -659,17 +489,7 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
    * it is neither. A date in the past means now.
    */
   static Optional<Duration> retryAfter(String value, Clock clock) {
-    String v = value.trim();
-    if (v.matches("\\d{1,18}")) {
-      return Optional.of(Duration.ofSeconds(Long.parseLong(v)));
-    }
-    try {
-      ZonedDateTime at = ZonedDateTime.parse(v, DateTimeFormatter.RFC_1123_DATE_TIME);
-      Duration d = Duration.between(clock.instant(), at.toInstant());
-      return Optional.of(d.isNegative() ? Duration.ZERO : d);
-    } catch (DateTimeParseException e) {
-      return Optional.empty();
-    }
+    return OutboundHttp.retryAfter(value, clock);
   }
 
   private static boolean isRedirect(int status) {
@@ -700,105 +520,23 @@ public final class HttpHandler implements TaskHandler<HttpHandler.Input, HttpHan
 
   /** {@code scheme://host:port}: what messages and logs show of a URL (paths carry tokens). */
   static String origin(URI uri) {
-    return uri.getScheme() + "://" + uri.getRawAuthority();
+    return OutboundHttp.origin(uri);
   }
 
   /** The URL with the values of secret-looking query parameters replaced by {@code ***}. */
   static String maskQuery(String url) {
-    int q = url.indexOf('?');
-    if (q < 0) {
-      return url;
-    }
-    int hash = url.indexOf('#', q);
-    String query = hash < 0 ? url.substring(q + 1) : url.substring(q + 1, hash);
-    List<String> parts = new ArrayList<>();
-    for (String pair : query.split("&", -1)) {
-      int eq = pair.indexOf('=');
-      String name = eq < 0 ? pair : pair.substring(0, eq);
-      String decoded;
-      try {
-        decoded = URLDecoder.decode(name, StandardCharsets.UTF_8);
-      } catch (IllegalArgumentException e) {
-        decoded = name;
-      }
-      parts.add(eq >= 0 && isSecret(decoded) ? name + "=" + MASK : pair);
-    }
-    return url.substring(0, q + 1) + String.join("&", parts)
-        + (hash < 0 ? "" : url.substring(hash));
+    return Urls.maskQuery(url);
   }
 
   // ---------------------------------------------------------------- the client and stopping
 
-  private synchronized HttpClient client() {
-    if (closed) {
-      throw new IllegalStateException("the http task type has stopped");
-    }
-    if (client == null) {
-      // Built on first use, so an instance that never runs an http task never starts the
-      // JDK's selector thread, which on Java 17 cannot be stopped (see stopClient). That thread
-      // takes the creating thread's context class loader: not the web application's, which a
-      // container would rightly report as leaked.
-      Thread t = Thread.currentThread();
-      ClassLoader before = t.getContextClassLoader();
-      t.setContextClassLoader(ClassLoader.getPlatformClassLoader());
-      try {
-        HttpClient.Builder b = HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .followRedirects(HttpClient.Redirect.NEVER) // followed here, each hop checked
-            .proxy(ProxySelector.of(proxy.address()))
-            .connectTimeout(Duration.ofSeconds(settings.connectTimeoutSeconds()))
-            .executor(executor);
-        if (sslContext != null) {
-          b.sslContext(sslContext);
-        }
-        client = b.build();
-      } finally {
-        t.setContextClassLoader(before);
-      }
-    }
-    return client;
-  }
-
   /**
-   * Stops the client, the egress proxy and their threads, each wait bounded. Safe to call
-   * twice. Called once the engine's workers have stopped.
+   * Stops the outbound client, its egress proxy and their threads, each wait bounded. Safe to
+   * call twice. Called once the engine's workers have stopped.
    */
   @Override
   public void close() {
-    HttpClient c;
-    synchronized (this) {
-      if (closed) {
-        return;
-      }
-      closed = true;
-      c = client;
-      client = null;
-    }
-    if (c != null) {
-      stopClient(c);
-    }
-    proxy.close();
-    if (!clientThreads.stop(executor, 2_000)) {
-      LOG.warning("offload-http-client threads did not stop within 2 s");
-    }
-  }
-
-  /**
-   * Java 21 gave HttpClient shutdownNow and awaitTermination; called when present. On Java 17
-   * the client has no stop: its selector thread ends by itself a few seconds after the client
-   * becomes unreachable (after the next garbage collection), and until then keeps this
-   * handler's (stopped) executor reachable.
-   */
-  private static void stopClient(HttpClient c) {
-    try {
-      HttpClient.class.getMethod("shutdownNow").invoke(c);
-      HttpClient.class.getMethod("awaitTermination", Duration.class)
-          .invoke(c, Duration.ofSeconds(2));
-    } catch (NoSuchMethodException e) {
-      LOG.log(Level.FINE, "Java 17 HttpClient: its selector thread ends once unreachable", e);
-    } catch (ReflectiveOperationException | RuntimeException e) {
-      LOG.log(Level.WARNING, "stopping the http task type's HttpClient failed", e);
-    }
+    http.close();
   }
 
   Settings settings() {

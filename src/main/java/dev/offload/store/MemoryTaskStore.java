@@ -1,6 +1,7 @@
 package dev.offload.store;
 
 import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.Delivery;
 import dev.offload.task.IdempotencyConflictException;
 import dev.offload.task.Limit;
 import dev.offload.task.LimitExceededException;
@@ -40,6 +41,11 @@ import java.util.UUID;
  * simpler and faster here than finer-grained locking, and {@link #sweep} works in bounded
  * batches so it never holds the lock for long.
  *
+ * <p>A finished task whose callback is still owed is kept outside the finished ones, in an index
+ * of owed deliveries by when they can be claimed: neither the sweep nor the retained caps see it
+ * until its delivery ends (delivered or failed), when it is retired as any finished task (at
+ * once forgotten with a TTL of 0). Nothing of it survives a restart: delivery is best effort.
+ *
  * <p>Every retained task costs a few index entries, so the indexes hold the store's own {@link
  * Entry} objects directly (ordered by comparators, finished ones chained in finishing order)
  * rather than keys made for them: the memory benchmark counts each object.
@@ -50,6 +56,9 @@ public final class MemoryTaskStore implements TaskStore {
   private final Object lock = new Object();
 
   private static final Comparator<Entry> BY_SEQ = Comparator.comparingLong(e -> e.seq);
+  /** Owed deliveries: when they can be claimed (due, or their lease ends), then arrival. */
+  private static final Comparator<Entry> BY_CLAIMABLE =
+      Comparator.comparingLong((Entry e) -> e.claimableAt).thenComparingLong(e -> e.seq);
   private static final Comparator<Entry> BY_EXPIRY =
       Comparator.comparingLong((Entry e) -> e.task.expiresAtMillis())
           .thenComparingLong(e -> e.seq);
@@ -66,6 +75,9 @@ public final class MemoryTaskStore implements TaskStore {
   private long finished;
   /** Finished tasks by expiry, then arrival. */
   private final TreeSet<Entry> byExpiry = new TreeSet<>(BY_EXPIRY);
+  /** Ended tasks whose callback delivery is owed; none of them is among the finished above. */
+  private final TreeSet<Entry> owed = new TreeSet<>(BY_CLAIMABLE);
+  private long owedBytes;
   private final Map<String, Entry> byIdempotencyKey = new HashMap<>();
   private final Map<String, Usage> pendingByOwner = new HashMap<>();
   private long nextSeq;
@@ -103,6 +115,11 @@ public final class MemoryTaskStore implements TaskStore {
     /** The finishing order of the kept finished tasks. */
     Entry older;
     Entry newer;
+    /** While in {@link #owed}: when its delivery can be claimed; its key there. */
+    long claimableAt;
+    /** Who holds the delivery's lease, until when; null while nobody does. */
+    String deliveryLeaseOwner;
+    long deliveryLeaseUntil;
 
     Entry(long seq, Task task) {
       this.seq = seq;
@@ -325,7 +342,7 @@ public final class MemoryTaskStore implements TaskStore {
       running--;
       e.task = outcome.applyTo(e.task);
       if (e.task.isTerminal()) {
-        retire(e);
+        settle(e);
       } else {
         enterPending(e.task); // a retry or a hand-back: never refused, it was accepted before
         enqueue(e);
@@ -351,7 +368,7 @@ public final class MemoryTaskStore implements TaskStore {
         leavePending(e.task);
       }
       e.task = e.task.canceled(now);
-      retire(e);
+      settle(e);
       return Optional.of(e.task);
     }
   }
@@ -370,10 +387,57 @@ public final class MemoryTaskStore implements TaskStore {
   }
 
   @Override
+  public List<Task> claimDeliveries(String instance, Instant now, Instant leaseUntil, int max) {
+    Objects.requireNonNull(instance, "instance");
+    synchronized (lock) {
+      List<Task> claimed = new ArrayList<>(Math.min(max, 64));
+      while (claimed.size() < max && !owed.isEmpty()
+          && owed.first().claimableAt <= now.toEpochMilli()) {
+        Entry e = owed.pollFirst();
+        e.task = e.task.withDelivery(e.task.delivery().claimed());
+        e.deliveryLeaseOwner = instance;
+        e.deliveryLeaseUntil = leaseUntil.toEpochMilli();
+        e.claimableAt = e.deliveryLeaseUntil;
+        owed.add(e);
+        claimed.add(e.task);
+      }
+      return claimed;
+    }
+  }
+
+  @Override
+  public Optional<Task> recordDelivery(Task claimed, Delivery next) {
+    Objects.requireNonNull(next, "next");
+    synchronized (lock) {
+      Entry e = byId.get(claimed.id());
+      // The fence: still owed, still leased, and the attempt counted is the claim's.
+      if (e == null || !e.task.deliveryOwed() || e.deliveryLeaseOwner == null
+          || e.task.delivery().attempts() != claimed.delivery().attempts()) {
+        return Optional.empty();
+      }
+      owed.remove(e);
+      owedBytes -= e.task.bytes();
+      e.deliveryLeaseOwner = null;
+      e.deliveryLeaseUntil = Task.NO_TIME;
+      e.task = e.task.withDelivery(next);
+      settle(e);
+      return Optional.of(e.task);
+    }
+  }
+
+  @Override
+  public Optional<Instant> nextDeliveryAt() {
+    synchronized (lock) {
+      return owed.isEmpty() ? Optional.empty()
+          : Optional.of(Instant.ofEpochMilli(owed.first().claimableAt));
+    }
+  }
+
+  @Override
   public StoreStats stats() {
     synchronized (lock) {
-      return new StoreStats(pendingTasks, running, finished, pendingBytes,
-          retainedBytes, pendingByOwner.size());
+      return new StoreStats(pendingTasks, running, finished + owed.size(), pendingBytes,
+          retainedBytes + owedBytes, pendingByOwner.size());
     }
   }
 
@@ -449,6 +513,20 @@ public final class MemoryTaskStore implements TaskStore {
         ready.get(e.task.priority()).remove(lane(e.task), e);
       }
       e.queueKey = null;
+    }
+  }
+
+  /**
+   * A task just ended, or its delivery changed: while its callback is owed it waits among the
+   * owed deliveries, untouched by the sweep and the caps; else it is retired.
+   */
+  private void settle(Entry e) {
+    if (e.task.deliveryOwed()) {
+      e.claimableAt = e.task.deliveryDueAtMillis();
+      owed.add(e);
+      owedBytes += e.task.bytes();
+    } else {
+      retire(e);
     }
   }
 

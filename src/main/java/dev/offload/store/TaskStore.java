@@ -1,5 +1,6 @@
 package dev.offload.store;
 
+import dev.offload.task.Delivery;
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
 import dev.offload.task.TaskPage;
@@ -140,6 +141,33 @@ public interface TaskStore extends AutoCloseable {
     return List.of();
   }
 
+  // ---------------------------------------------------------------- callback deliveries
+
+  /**
+   * Claims up to {@code max} owed callback deliveries that can be sent at {@code now}, the
+   * earliest due first: tasks that ended, whose {@link Task#deliveryOwed delivery is owed} and
+   * {@link Task#deliveryDueAtMillis due}, and that no instance holds under a delivery lease that
+   * has not expired. Counts the attempt ({@link Delivery#claimed}) and leases it to {@code
+   * instance} until {@code leaseUntil}: if the instance dies mid-attempt, another claim takes it
+   * over after that (at least once).
+   */
+  List<Task> claimDeliveries(String instance, Instant now, Instant leaseUntil, int max);
+
+  /**
+   * Writes the delivery state {@code next} of an attempt that {@link #claimDeliveries} handed
+   * out as {@code claimed}, and ends its lease; empty when that claim is no longer current (its
+   * lease expired and another claim counted a newer attempt, or it was written already), and
+   * then nothing changes. A delivery that ends (delivered or failed) leaves its task to expire as
+   * its TTL says: until then the sweep and the retained caps keep it.
+   */
+  Optional<Task> recordDelivery(Task claimed, Delivery next);
+
+  /**
+   * When the next owed delivery of an ended task can be claimed (its due time, or the end of the
+   * lease that holds it), if there is one.
+   */
+  Optional<Instant> nextDeliveryAt();
+
   /**
    * Starts telling {@code events} of changes made by other instances; a no-op for a single-node
    * store. Called once, by the engine's start.
@@ -154,7 +182,10 @@ public interface TaskStore extends AutoCloseable {
     return false;
   }
 
-  /** Deletes up to {@code batch} finished tasks that expired at {@code now}; returns how many. */
+  /**
+   * Deletes up to {@code batch} finished tasks that expired at {@code now}, but none whose
+   * callback delivery is still owed; returns how many.
+   */
   int sweep(Instant now, int batch);
 
   StoreStats stats();

@@ -4,8 +4,10 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * An immutable snapshot of one task: what was asked for ({@link Spec}, fixed at submission) and
- * where it stands ({@link State}, a new one for every change). Stores hand these out and take
+ * An immutable snapshot of one task: what was asked for ({@link Spec}, fixed at submission),
+ * where it stands ({@link State}, a new one for every change) and, for a task that names a
+ * {@link Callback}, where the announcement of its end stands ({@link Delivery}, null without a
+ * callback: it goes on changing after the task's final state). Stores hand these out and take
  * them in.
  *
  * <p>{@code input} and {@code result} are JSON texts, kept as compact strings: cheaper to retain
@@ -13,7 +15,7 @@ import java.util.UUID;
  * ({@link #NO_TIME} when they do not apply yet) and handed out as {@link Instant}s: a retained
  * task then holds no time objects (the memory benchmark counts every one).
  */
-public record Task(Spec spec, State state) {
+public record Task(Spec spec, State state, Delivery delivery) {
 
   /** The owner of tasks when authentication is switched off ({@code offload.auth=none}). */
   public static final String ANONYMOUS = "anonymous";
@@ -25,6 +27,15 @@ public record Task(Spec spec, State state) {
     if (spec == null || state == null) {
       throw new IllegalArgumentException("a task needs a spec and a state");
     }
+    if ((spec.callback() == null) != (delivery == null)) {
+      throw new IllegalArgumentException("task " + spec.id() + ": a delivery goes with a "
+          + "callback, and only with one");
+    }
+  }
+
+  /** A snapshot whose delivery, if it has a callback, is still owed from the start. */
+  public Task(Spec spec, State state) {
+    this(spec, state, spec == null || spec.callback() == null ? null : Delivery.OWED);
   }
 
   /**
@@ -39,6 +50,7 @@ public record Task(Spec spec, State state) {
    * @param createdAtMillis when it was submitted, in epoch milliseconds
    * @param fingerprint what makes two submissions "the same request" for an idempotency key
    * @param retryOf the failed or canceled task this one retries (an operator's retry), or null
+   * @param callback where its end is announced, or null
    */
   public record Spec(
       UUID id,
@@ -52,7 +64,8 @@ public record Task(Spec spec, State state) {
       long createdAtMillis,
       String idempotencyKey,
       String fingerprint,
-      UUID retryOf) {
+      UUID retryOf,
+      Callback callback) {
 
     public Spec {
       if (id == null || type == null || owner == null || priority == null || limits == null
@@ -60,6 +73,14 @@ public record Task(Spec spec, State state) {
         throw new IllegalArgumentException("id, type, owner, priority, limits and createdAt "
             + "are required");
       }
+    }
+
+    /** Without a callback (what a task had before callbacks existed). */
+    public Spec(UUID id, String type, String owner, Priority priority, String input,
+        String inputView, long inputBytes, Limits limits, long createdAtMillis,
+        String idempotencyKey, String fingerprint, UUID retryOf) {
+      this(id, type, owner, priority, input, inputView, inputBytes, limits, createdAtMillis,
+          idempotencyKey, fingerprint, retryOf, null);
     }
 
     /** The input as a client may see it. */
@@ -151,6 +172,10 @@ public record Task(Spec spec, State state) {
     return spec.retryOf();
   }
 
+  public Callback callback() {
+    return spec.callback();
+  }
+
   // ---------------------------------------------------------------- the state, for short
 
   public TaskStatus status() {
@@ -206,6 +231,32 @@ public record Task(Spec spec, State state) {
 
   public boolean isTerminal() {
     return state.status().isTerminal();
+  }
+
+  /**
+   * Whether the end of this task is still to be announced: it has a callback whose delivery is
+   * neither delivered nor failed (also while the task has not ended yet). A store keeps such a
+   * task past its TTL and its retained caps until the delivery ends.
+   */
+  public boolean deliveryOwed() {
+    return delivery != null && delivery.owed();
+  }
+
+  /**
+   * When the callback delivery is due, in epoch milliseconds: when the task ended for the first
+   * attempt, the retry time after that; {@link #NO_TIME} while the task runs or nothing is owed.
+   */
+  public long deliveryDueAtMillis() {
+    if (!deliveryOwed() || !isTerminal()) {
+      return NO_TIME;
+    }
+    return delivery.nextAttemptAtMillis() != NO_TIME ? delivery.nextAttemptAtMillis()
+        : state.finishedAtMillis();
+  }
+
+  /** The same task with its delivery at {@code next}. */
+  public Task withDelivery(Delivery next) {
+    return new Task(spec, state, next);
   }
 
   /** Bytes of input and result text this snapshot holds (UTF-8). */
@@ -296,7 +347,7 @@ public record Task(Spec spec, State state) {
   }
 
   private Task with(State next) {
-    return new Task(spec, next);
+    return new Task(spec, next, delivery);
   }
 
   private void requireStatus(TaskStatus expected) {

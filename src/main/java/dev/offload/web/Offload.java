@@ -5,6 +5,7 @@ import dev.offload.engine.JsonCodec;
 import dev.offload.engine.TaskEngine;
 import dev.offload.store.TaskStore;
 import dev.offload.web.metrics.OffloadMetrics;
+import dev.offload.webhooks.WebhookDeliverer;
 import jakarta.servlet.ServletContext;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -18,6 +19,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * @param waits the open waits and streams, counted against their limits
  * @param metrics what {@code /metrics} serves; closed after the store
  * @param handlerJars the handler jars of {@code offload.handlers.dir} (closed last), or null
+ * @param webhooks delivers the callbacks of tasks that end, stopped after the engine; null when
+ *     {@code offload.webhook.enabled} is false
  */
 record Offload(
     OffloadConfig config,
@@ -30,7 +33,8 @@ record Offload(
     Tokens tokens,
     Waits waits,
     OffloadMetrics metrics,
-    HandlerJars handlerJars) {
+    HandlerJars handlerJars,
+    WebhookDeliverer webhooks) {
 
   static final String ATTRIBUTE = Offload.class.getName();
 

@@ -86,13 +86,41 @@ public record OffloadConfig(
       Path handlersDir) {}
 
   /**
-   * The built-in task types that reach the outside world.
+   * What reaches the outside world: the built-in task types that do, and the callbacks.
    *
-   * @param http the http task type's settings
+   * @param http the http task type's settings; its address rules ({@code offload.http.allow})
+   *     and connect timeout apply to callbacks too
    * @param smtp the SMTP server of the email task type; null when {@code offload.smtp.host} is
    *     unset, and then there is no email task type
+   * @param webhooks how callbacks are delivered
    */
-  public record OutboundConfig(HttpHandler.Settings http, EmailHandler.Settings smtp) {}
+  public record OutboundConfig(HttpHandler.Settings http, EmailHandler.Settings smtp,
+      WebhookConfig webhooks) {
+
+    /** With the default webhook settings. */
+    public OutboundConfig(HttpHandler.Settings http, EmailHandler.Settings smtp) {
+      this(http, smtp, WebhookConfig.defaults());
+    }
+  }
+
+  /**
+   * How the callbacks of tasks are delivered.
+   *
+   * @param enabled whether tasks may name a callback here (and a deliverer runs)
+   * @param threads deliveries sent at once by one instance
+   * @param retryWindow how long after a task's end its callback is still tried
+   * @param retryBase the backoff ceiling before the second attempt; doubles per attempt
+   * @param retryCeiling the largest backoff ceiling
+   * @param timeout one attempt
+   */
+  public record WebhookConfig(boolean enabled, int threads, Duration retryWindow,
+      Duration retryBase, Duration retryCeiling, Duration timeout) {
+
+    public static WebhookConfig defaults() {
+      return new WebhookConfig(true, 4, Duration.ofHours(1), Duration.ofSeconds(5),
+          Duration.ofMinutes(10), Duration.ofSeconds(10));
+    }
+  }
 
   /** Looks a setting up by its dotted name; null when unset. */
   @FunctionalInterface
@@ -248,9 +276,26 @@ public record OffloadConfig(
       throw Reader.invalid("offload.http.allow", e.getMessage());
     }
 
+    WebhookConfig dw = WebhookConfig.defaults();
+    long base = r.number("offload.webhook.retry.base.millis", dw.retryBase().toMillis(), 1,
+        3_600_000);
+    long ceiling = r.number("offload.webhook.retry.ceiling.seconds",
+        dw.retryCeiling().toSeconds(), 1, 86_400);
+    r.require(base <= ceiling * 1000, "offload.webhook.retry.base.millis",
+        "must not exceed offload.webhook.retry.ceiling.seconds (" + ceiling + ")");
+    WebhookConfig webhooks = new WebhookConfig(
+        r.bool("offload.webhook.enabled", dw.enabled()),
+        (int) r.number("offload.webhook.threads", dw.threads(), 1, 256),
+        Duration.ofSeconds(r.number("offload.webhook.retry.max.seconds",
+            dw.retryWindow().toSeconds(), 0, 604_800)),
+        Duration.ofMillis(base),
+        Duration.ofSeconds(ceiling),
+        Duration.ofSeconds(r.number("offload.webhook.timeout.seconds",
+            dw.timeout().toSeconds(), 1, 300)));
+
     String host = r.text("offload.smtp.host", null);
     if (host == null) {
-      return new OutboundConfig(http, null);
+      return new OutboundConfig(http, null, webhooks);
     }
     EmailHandler.Tls tls = r.choice("offload.smtp.tls", EmailHandler.Tls.STARTTLS,
         EmailHandler.Tls.class);
@@ -273,7 +318,7 @@ public record OffloadConfig(
         password,
         from,
         (int) r.number("offload.smtp.timeout.seconds", 30, 1, 600));
-    return new OutboundConfig(http, smtp);
+    return new OutboundConfig(http, smtp, webhooks);
   }
 
   /** Reads and checks one value at a time; the first bad value stops the start-up. */

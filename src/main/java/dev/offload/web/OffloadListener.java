@@ -7,9 +7,12 @@ import dev.offload.engine.OwnedThreadFactory;
 import dev.offload.engine.TaskEngine;
 import dev.offload.handlers.EmailHandler;
 import dev.offload.handlers.HttpHandler;
+import dev.offload.outbound.AddressRules;
+import dev.offload.outbound.OutboundHttp;
 import dev.offload.store.TaskStore;
 import dev.offload.task.TaskHandler;
 import dev.offload.web.metrics.OffloadMetrics;
+import dev.offload.webhooks.WebhookDeliverer;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.ServletContextEvent;
 import jakarta.servlet.ServletContextListener;
@@ -19,6 +22,7 @@ import java.sql.Driver;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
@@ -27,6 +31,7 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Level;
 import java.util.logging.Logger;
@@ -52,6 +57,7 @@ public final class OffloadListener implements ServletContextListener {
     ScheduledExecutorService heartbeats = null;
     List<TaskHandler<?, ?>> builtIns = new ArrayList<>();
     HandlerJars jars = null;
+    WebhookDeliverer webhooks = null;
     try {
       builtIns.addAll(builtIns(config.outbound(), config.security().types()));
       HandlerRegistry found = HandlerRegistry.discover(ctx.getClassLoader(), builtIns);
@@ -65,11 +71,17 @@ public final class OffloadListener implements ServletContextListener {
       metrics = new OffloadMetrics(handlers.types());
       store = StoreFactory.create(config.store(), metrics);
       Optional<ExecutorService> managed = lookupManagedExecutor();
+      // Callbacks obey the http type's address rules: offload.http.allow is what an operator
+      // trusts, for any call Offload makes.
+      AddressRules rules = AddressRules.allowing(config.outbound().http().allow());
       TaskEngine engine = TaskEngine.builder(config.engine(), metrics.timed(store), handlers)
           .json(json)
           .executor(managed.orElse(null))
           .events(metrics.events())
+          .callbackRules(config.outbound().webhooks().enabled() ? rules : null)
           .build();
+      webhooks = config.outbound().webhooks().enabled()
+          ? webhooks(config, engine, rules, json, ctx.getContextPath(), metrics) : null;
       Waits waits = new Waits(config.web().waitsMax(), config.web().ownerWaitsMax());
       metrics.engine(engine::health);
       metrics.waits(() -> waits.open(Waits.Kind.POLL), () -> waits.open(Waits.Kind.STREAM),
@@ -81,9 +93,12 @@ public final class OffloadListener implements ServletContextListener {
       Tokens tokens = security.tokensFile() == null ? null
           : new Tokens(security.tokensFile(), Clock.systemUTC());
       engine.start();
+      if (webhooks != null) {
+        webhooks.start();
+      }
       ctx.setAttribute(Offload.ATTRIBUTE, new Offload(config, store, engine, json,
-          new TaskJson(json, engine::waitingFor), heartbeats, new Cors(security.corsOrigins()), tokens, waits,
-          metrics, jars));
+          new TaskJson(json, engine::waitingFor), heartbeats, new Cors(security.corsOrigins()),
+          tokens, waits, metrics, jars, webhooks));
       if (security.auth() == OffloadConfig.AuthMode.NONE) {
         LOG.warning("offload.auth=none: authentication is off; every caller is one owner with "
             + "every right (submit, read and cancel every task). Use this only on a trusted "
@@ -94,6 +109,9 @@ public final class OffloadListener implements ServletContextListener {
     } catch (RuntimeException e) {
       if (heartbeats != null) {
         heartbeats.shutdownNow();
+      }
+      if (webhooks != null) {
+        webhooks.close();
       }
       closeHandlers(builtIns);
       if (jars != null) {
@@ -181,6 +199,11 @@ public final class OffloadListener implements ServletContextListener {
     // The engine first: it stops taking work, answers parked clients and ends event streams
     // (written on container threads), and gives running tasks their grace period.
     offload.engine().shutdown();
+    // Then the deliveries: tasks that ended during the grace period were announced meanwhile;
+    // one still in flight is handed back, owed, and the store must still be open for that.
+    if (offload.webhooks() != null) {
+      offload.webhooks().close();
+    }
     offload.heartbeats().shutdownNow();
     await(offload.heartbeats(), "offload-heartbeat");
     // The workers have stopped: nothing uses a handler's threads any more.
@@ -199,6 +222,29 @@ public final class OffloadListener implements ServletContextListener {
     deregisterJdbcDrivers(ctx.getClassLoader());
     LOG.info(() -> "Offload stopped at "
         + (ctx.getContextPath().isEmpty() ? "/" : ctx.getContextPath()));
+  }
+
+  /**
+   * The deliverer of callbacks: its own outbound client (threads {@code offload-webhook-*}), the
+   * http type's address rules, and the task view as its body. A claimed delivery is this
+   * instance's for an attempt's timeout plus a lease, like a running task's.
+   */
+  private static WebhookDeliverer webhooks(OffloadConfig config, TaskEngine engine,
+      AddressRules rules, JsonCodec json, String contextPath, OffloadMetrics metrics) {
+    OffloadConfig.WebhookConfig w = config.outbound().webhooks();
+    Duration connect = Duration.ofSeconds(config.outbound().http().connectTimeoutSeconds());
+    WebhookDeliverer.Settings settings = new WebhookDeliverer.Settings(w.threads(),
+        w.retryWindow(), w.retryBase(), w.retryCeiling(), w.timeout(),
+        w.timeout().plus(config.engine().lease()), Duration.ofSeconds(1));
+    // Last: from here on its proxy thread runs, and the deliverer owns it.
+    OutboundHttp http = new OutboundHttp("offload-webhook", rules,
+        OutboundHttp.Resolver.system(), connect, w.timeout().plusSeconds(5),
+        Math.max(4, 2 * w.threads()), null);
+    // Not through TaskJson's memo: the body is a view of its own (as the task ended), and it
+    // would push the live view of the same task out of the memo.
+    return new WebhookDeliverer(settings, engine.deliveries(), http,
+        t -> json.toJson(TaskView.of(t, contextPath)),
+        () -> ThreadLocalRandom.current().nextDouble(), metrics.webhooks());
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.offload.web;
 import dev.offload.engine.JsonCodec;
 import dev.offload.engine.StrictJson;
 import dev.offload.engine.SubmitRequest;
+import dev.offload.task.Callback;
 import dev.offload.task.Priority;
 import jakarta.json.JsonNumber;
 import jakarta.json.JsonObject;
@@ -29,7 +30,8 @@ import java.util.Locale;
  */
 final class SubmitReader {
   static final List<String> FIELDS = List.of("type", "input", "priority", "timeoutSeconds",
-      "maxAttempts", "delaySeconds", "resultTtlSeconds");
+      "maxAttempts", "delaySeconds", "resultTtlSeconds", "callback");
+  static final List<String> CALLBACK_FIELDS = List.of("url", "secret");
   private static final int MAX_IDEMPOTENCY_KEY = 255;
   private static final BigDecimal LONG_MIN = BigDecimal.valueOf(Long.MIN_VALUE);
   private static final BigDecimal LONG_MAX = BigDecimal.valueOf(Long.MAX_VALUE);
@@ -58,7 +60,34 @@ final class SubmitReader {
         integer(obj, "maxAttempts"),
         integer(obj, "delaySeconds"),
         integer(obj, "resultTtlSeconds"),
-        key);
+        key,
+        callback(obj.get("callback")));
+  }
+
+  /**
+   * {@code "callback": {"url": ..., "secret"?: ...}}, or null. A member it does not know is a
+   * 400, as at the top level; a value of the wrong kind a 422. What the URL and the secret must
+   * be (an address Offload calls, a {@code whsec_} key) the engine checks.
+   */
+  private static Callback callback(JsonValue v) {
+    if (v == null || v == JsonValue.NULL) {
+      return null;
+    }
+    if (!(v instanceof JsonObject c)) {
+      throw Problem.unprocessable("'callback' must be an object with 'url' and optionally "
+          + "'secret'").exception();
+    }
+    for (String field : c.keySet()) {
+      if (!CALLBACK_FIELDS.contains(field)) {
+        throw Problem.badRequest("unknown field 'callback." + field + "'; allowed fields: "
+            + String.join(", ", CALLBACK_FIELDS)).exception();
+      }
+    }
+    String url = string(c, "url", "callback.url");
+    if (url == null) {
+      throw Problem.unprocessable("'callback.url' is required").exception();
+    }
+    return new Callback(url, string(c, "secret", "callback.secret"));
   }
 
   /**
@@ -165,6 +194,11 @@ final class SubmitReader {
   }
 
   private static String string(JsonObject obj, String field) {
+    return string(obj, field, field);
+  }
+
+  /** As above; messages call the member {@code shown} ({@code callback.url}). */
+  private static String string(JsonObject obj, String field, String shown) {
     JsonValue v = obj.get(field);
     if (v == null || v == JsonValue.NULL) {
       return null;
@@ -172,7 +206,7 @@ final class SubmitReader {
     if (v instanceof JsonString s) {
       return s.getString();
     }
-    throw Problem.unprocessable("'" + field + "' must be a string").exception();
+    throw Problem.unprocessable("'" + shown + "' must be a string").exception();
   }
 
   /**

@@ -1,5 +1,7 @@
 package dev.offload.web;
 
+import dev.offload.outbound.Urls;
+import dev.offload.task.Delivery;
 import dev.offload.task.Task;
 import jakarta.json.bind.annotation.JsonbTypeSerializer;
 import java.time.Instant;
@@ -12,6 +14,7 @@ import java.time.format.DateTimeFormatter;
  * as a parsed tree); a summary leaves both out.
  *
  * @param full whether {@code input} and {@code result} are part of the view
+ * @param callback where the task's end is announced and how far that got; null without one
  * @param waitingFor why a pending task waits when it is not for its turn or its due time (no
  *     running instance runs its type); null otherwise, and then left out of the JSON
  */
@@ -37,6 +40,7 @@ public record TaskView(
     String result,
     ErrorView error,
     String retryOf,
+    CallbackView callback,
     String waitingFor,
     Links links) {
 
@@ -58,6 +62,17 @@ public record TaskView(
   public record ProgressView(int percent, String message) {}
 
   public record ErrorView(String type, String message) {}
+
+  /** The callback as it may be shown: its URL (secret-looking query values masked), never the
+   * secret. */
+  public record CallbackView(String url, DeliveryView delivery) {}
+
+  /**
+   * @param nextAttemptAt when the delivery is due (the task's end for the first attempt); null
+   *     while the task runs and once the delivery ended
+   */
+  public record DeliveryView(String state, int attempts, ErrorView lastError,
+      String nextAttemptAt, String deliveredAt) {}
 
   public record Links(String self, String events) {}
 
@@ -100,8 +115,23 @@ public record TaskView(
         full ? t.result() : null,
         t.error() == null ? null : new ErrorView(t.error().type(), t.error().message()),
         t.retryOf() == null ? null : t.retryOf().toString(),
+        callback(t),
         waitingFor,
         new Links(self, self + "/events"));
+  }
+
+  private static CallbackView callback(Task t) {
+    if (t.callback() == null) {
+      return null;
+    }
+    Delivery d = t.delivery();
+    return new CallbackView(Urls.maskQuery(t.callback().url()), new DeliveryView(
+        d.state().wire(),
+        d.attempts(),
+        d.lastError() == null ? null
+            : new ErrorView(d.lastError().type(), d.lastError().message()),
+        time(Task.instant(t.deliveryDueAtMillis())),
+        time(d.deliveredAt())));
   }
 
   private static String time(Instant i) {

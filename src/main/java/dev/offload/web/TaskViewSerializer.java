@@ -60,6 +60,28 @@ public final class TaskViewSerializer implements JsonbSerializer<TaskView> {
       g.writeEnd();
     }
     string(g, "retryOf", v.retryOf());
+    if (v.callback() == null) {
+      g.writeNull("callback");
+    } else {
+      TaskView.DeliveryView d = v.callback().delivery();
+      g.writeStartObject("callback");
+      g.write("url", v.callback().url());
+      g.writeStartObject("delivery");
+      g.write("state", d.state());
+      g.write("attempts", d.attempts());
+      if (d.lastError() == null) {
+        g.writeNull("lastError");
+      } else {
+        g.writeStartObject("lastError");
+        string(g, "type", d.lastError().type());
+        string(g, "message", d.lastError().message());
+        g.writeEnd();
+      }
+      string(g, "nextAttemptAt", d.nextAttemptAt());
+      string(g, "deliveredAt", d.deliveredAt());
+      g.writeEnd();
+      g.writeEnd();
+    }
     if (v.waitingFor() != null) {
       g.write("waitingFor", v.waitingFor());
     }

@@ -187,6 +187,24 @@ final class CompletionCountingStore implements TaskStore {
   }
 
   @Override
+  public List<Task> claimDeliveries(String instance, Instant now, Instant leaseUntil, int max) {
+    calls.increment();
+    return delegate.claimDeliveries(instance, now, leaseUntil, max);
+  }
+
+  @Override
+  public Optional<Task> recordDelivery(Task claimed, dev.offload.task.Delivery next) {
+    calls.increment();
+    return delegate.recordDelivery(claimed, next);
+  }
+
+  @Override
+  public Optional<Instant> nextDeliveryAt() {
+    calls.increment();
+    return delegate.nextDeliveryAt();
+  }
+
+  @Override
   public void subscribe(StoreEvents events) {
     delegate.subscribe(events);
   }

@@ -154,31 +154,6 @@ class HttpHandlerTlsTest {
     assertThat(t.error().type()).isEqualTo("tls-error");
   }
 
-  @Test
-  void theProxyConnectsNowhereThatNoRequestPinned() throws Exception {
-    EgressProxy proxy = new EgressProxy(Duration.ofSeconds(2), Duration.ofSeconds(5), 4);
-    try (Socket s = new Socket(proxy.address().getAddress(), proxy.address().getPort())) {
-      s.getOutputStream().write(("CONNECT 127.0.0.1:" + server.port() + " HTTP/1.1\r\n"
-          + "Host: 127.0.0.1:" + server.port() + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-      s.setSoTimeout(10_000);
-      assertThat(s.getInputStream().read()).as("closed without an answer").isEqualTo(-1);
-    } finally {
-      proxy.close();
-    }
-    try (EgressProxy pinned = new EgressProxy(Duration.ofSeconds(2), Duration.ofSeconds(5), 4);
-        EgressProxy.Pin pin = pinned.pin("127.0.0.1", server.port(),
-            List.of(InetAddress.getByName("127.0.0.1")));
-        Socket s = new Socket(pinned.address().getAddress(), pinned.address().getPort())) {
-      s.getOutputStream().write(("CONNECT 127.0.0.1:" + server.port() + " HTTP/1.1\r\n\r\n")
-          .getBytes(StandardCharsets.US_ASCII));
-      s.setSoTimeout(10_000);
-      byte[] answer = new byte[12];
-      assertThat(s.getInputStream().readNBytes(answer, 0, 12)).isEqualTo(12);
-      assertThat(new String(answer, StandardCharsets.US_ASCII)).isEqualTo("HTTP/1.1 200");
-      assertThat(pin.failure()).isEmpty();
-    }
-  }
-
   /** Records the SNI host names the server was asked for. */
   private static final class SniRecorder extends X509ExtendedKeyManager {
     private final X509ExtendedKeyManager delegate;

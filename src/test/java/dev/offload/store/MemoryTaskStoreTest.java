@@ -99,4 +99,21 @@ class MemoryTaskStoreTest {
     assertThat(store.stats().pending()).isEqualTo(2);
     assertThatThrownBy(() -> store.insert(task(60))).isInstanceOf(LimitExceededException.class);
   }
+
+  @Test
+  void theRetainedCapsNeverEvictAnOwedDelivery() {
+    MemoryTaskStore store = new MemoryTaskStore(100, 1);
+    Task owed = Tasks.withCallback(task(3600),
+        new dev.offload.task.Callback("https://hooks.example/", null));
+    Task a = task(3600);
+    Task b = task(3600);
+    finish(store, owed, T0.plusSeconds(1));
+    finish(store, a, T0.plusSeconds(2));
+    finish(store, b, T0.plusSeconds(3));
+
+    assertThat(store.get(owed.id())).as("the oldest, but owed").isPresent();
+    assertThat(store.get(a.id())).isEmpty();
+    assertThat(store.get(b.id())).isPresent();
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 0, 2));
+  }
 }

@@ -4,6 +4,9 @@ import dev.offload.testing.Tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.offload.task.Callback;
+import dev.offload.task.Delivery;
+import dev.offload.task.DeliveryState;
 import dev.offload.task.Priority;
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
@@ -772,5 +775,190 @@ public abstract class TaskStoreContractTest {
 
     assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(2, 1, 1));
     assertThat(store.name()).isNotBlank();
+  }
+
+  // ---------------------------------------------------------------- callback deliveries
+
+  protected static final Callback CALLBACK =
+      new Callback("https://hooks.example/done", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw");
+
+  protected static Task withCallback(long ttl) {
+    return Tasks.withCallback(withTtl(ttl, 1), CALLBACK);
+  }
+
+  /** A task with a callback that ran and ended at {@code at}. */
+  private static Task ended(TaskStore store, Task t, Instant at) {
+    Task running = running(store, t, T0);
+    return store.finish(running, new Outcome.Succeeded("1", at)).orElseThrow();
+  }
+
+  private static final String DELIVERER = "deliverer-a";
+
+  @Test
+  void aCallbackIsOwedFromTheInsertAndDueWhenTheTaskEnds() {
+    TaskStore store = newStore();
+    Task t = withCallback(3600);
+    store.insert(t);
+
+    assertThat(store.get(t.id()).orElseThrow().delivery()).isEqualTo(Delivery.OWED);
+    assertThat(store.get(t.id()).orElseThrow().callback()).isEqualTo(CALLBACK);
+    Task running = store.claim(OWNER, T0, T0.plusSeconds(30), 1).get(0);
+    assertThat(store.nextDeliveryAt()).as("nothing is due while the task runs").isEmpty();
+    assertThat(store.claimDeliveries(DELIVERER, T0.plusSeconds(5), T0.plusSeconds(35), 10))
+        .isEmpty();
+
+    store.finish(running, new Outcome.Succeeded("1", T0.plusSeconds(2)));
+
+    assertThat(store.nextDeliveryAt()).contains(T0.plusSeconds(2));
+    List<Task> claimed =
+        store.claimDeliveries(DELIVERER, T0.plusSeconds(2), T0.plusSeconds(12), 10);
+    assertThat(ids(claimed)).containsExactly(t.id());
+    assertThat(claimed.get(0).delivery().attempts()).isEqualTo(1);
+    assertThat(claimed.get(0).callback()).as("the deliverer gets the secret to sign with")
+        .isEqualTo(CALLBACK);
+    assertThat(store.claimDeliveries(DELIVERER, T0.plusSeconds(3), T0.plusSeconds(13), 10))
+        .as("leased").isEmpty();
+    assertThat(store.nextDeliveryAt()).as("claimable again when its lease ends")
+        .contains(T0.plusSeconds(12));
+  }
+
+  @Test
+  void aTaskWithoutACallbackOwesNothing() {
+    TaskStore store = newStore();
+    Task done = ended(store, withTtl(3600, 1), T0);
+
+    assertThat(done.delivery()).isNull();
+    assertThat(store.nextDeliveryAt()).isEmpty();
+    assertThat(store.claimDeliveries(DELIVERER, T0, T0.plusSeconds(10), 10)).isEmpty();
+  }
+
+  @Test
+  void aDeliveryOutcomeIsFencedOnItsClaim() {
+    TaskStore store = newStore();
+    Task t = withCallback(3600);
+    ended(store, t, T0);
+    Task first = store.claimDeliveries(DELIVERER, T0, T0.plusSeconds(10), 1).get(0);
+    // The first claimant stalls past its lease: another claim takes the delivery over.
+    Task second = store.claimDeliveries("deliverer-b", T0.plusSeconds(10), T0.plusSeconds(20), 1)
+        .get(0);
+    assertThat(second.delivery().attempts()).isEqualTo(2);
+
+    assertThat(store.recordDelivery(first, first.delivery().delivered(T0.plusSeconds(11))))
+        .as("the stale claim changes nothing").isEmpty();
+    Task delivered = store.recordDelivery(second,
+        second.delivery().delivered(T0.plusSeconds(12))).orElseThrow();
+
+    assertThat(delivered.delivery().state()).isEqualTo(DeliveryState.DELIVERED);
+    assertThat(delivered.delivery().deliveredAt()).isEqualTo(T0.plusSeconds(12));
+    assertThat(store.get(t.id()).orElseThrow()).isEqualTo(delivered);
+    assertThat(store.recordDelivery(second, second.delivery().failed(new TaskError("x", "y"))))
+        .as("written once").isEmpty();
+    assertThat(store.nextDeliveryAt()).isEmpty();
+  }
+
+  @Test
+  void aRetryIsDueAtItsTimeAndKeepsTheLastError() {
+    TaskStore store = newStore();
+    Task t = withCallback(3600);
+    ended(store, t, T0);
+    Task first = store.claimDeliveries(DELIVERER, T0, T0.plusSeconds(10), 1).get(0);
+    TaskError error = new TaskError("http-503", "POST https://hooks.example answered 503");
+
+    Task retrying = store.recordDelivery(first,
+        first.delivery().retrying(error, T0.plusSeconds(30))).orElseThrow();
+
+    assertThat(retrying.delivery().lastError()).isEqualTo(error);
+    assertThat(retrying.deliveryDueAtMillis()).isEqualTo(T0.plusSeconds(30).toEpochMilli());
+    assertThat(store.nextDeliveryAt()).as("the lease ended with the write")
+        .contains(T0.plusSeconds(30));
+    assertThat(store.claimDeliveries(DELIVERER, T0.plusSeconds(29), T0.plusSeconds(39), 1))
+        .isEmpty();
+    Task second = store.claimDeliveries(DELIVERER, T0.plusSeconds(30), T0.plusSeconds(40), 1)
+        .get(0);
+    assertThat(second.delivery().attempts()).isEqualTo(2);
+    assertThat(second.delivery().lastError()).isEqualTo(error);
+  }
+
+  @Test
+  void aHandedBackDeliveryIsDueAgainAtOnceAndDoesNotCount() {
+    TaskStore store = newStore();
+    Task t = withCallback(3600);
+    ended(store, t, T0);
+    Task claimed = store.claimDeliveries(DELIVERER, T0, T0.plusSeconds(10), 1).get(0);
+
+    Task back = store.recordDelivery(claimed, claimed.delivery().handedBack()).orElseThrow();
+
+    assertThat(back.delivery()).isEqualTo(Delivery.OWED);
+    assertThat(store.claimDeliveries("deliverer-b", T0.plusSeconds(1), T0.plusSeconds(11), 1))
+        .extracting(c -> c.delivery().attempts()).containsExactly(1);
+  }
+
+  @Test
+  void aCanceledTaskOwesItsDeliveryToo() {
+    TaskStore store = newStore();
+    Task running = running(store, withCallback(3600), T0);
+    Task pending = withCallback(3600);
+    store.insert(pending);
+
+    store.cancel(pending.id(), T0.plusSeconds(1));
+    store.cancel(running.id(), T0.plusSeconds(2));
+
+    assertThat(store.nextDeliveryAt()).contains(T0.plusSeconds(1));
+    assertThat(ids(store.claimDeliveries(DELIVERER, T0.plusSeconds(2), T0.plusSeconds(12), 10)))
+        .containsExactly(pending.id(), running.id());
+    assertThat(store.finish(running, new Outcome.Succeeded("1", T0.plusSeconds(3))))
+        .as("the canceled attempt stays fenced out").isEmpty();
+  }
+
+  @Test
+  void theSweepKeepsATaskWhoseDeliveryIsOwed() {
+    TaskStore store = newStore();
+    Task t = withCallback(10);
+    ended(store, t, T0);
+    Task plain = running(store, withTtl(10, 1), T0);
+    store.finish(plain, new Outcome.Succeeded("1", T0));
+
+    assertThat(store.sweep(T0.plusSeconds(3600), 100)).as("only the one without a callback")
+        .isEqualTo(1);
+    assertThat(store.get(t.id())).isPresent();
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 0, 1));
+
+    Task claimed = store.claimDeliveries(DELIVERER, T0.plusSeconds(3600),
+        T0.plusSeconds(3610), 1).get(0);
+    store.recordDelivery(claimed, claimed.delivery().failed(new TaskError("timeout", "slow")));
+    assertThat(store.sweep(T0.plusSeconds(3601), 100)).as("its delivery ended: it expires")
+        .isEqualTo(1);
+    assertThat(store.get(t.id())).isEmpty();
+  }
+
+  @Test
+  void aTtlOfZeroKeepsTheTaskUntilItsDeliveryEnds() {
+    TaskStore store = newStore();
+    Task t = withCallback(0);
+    Task done = ended(store, t, T0);
+
+    assertThat(done.result()).isEqualTo("1");
+    assertThat(store.get(t.id())).as("kept while its delivery is owed").contains(done);
+    Task claimed = store.claimDeliveries(DELIVERER, T0, T0.plusSeconds(10), 1).get(0);
+    Task delivered = store.recordDelivery(claimed, claimed.delivery().delivered(T0))
+        .orElseThrow();
+
+    assertThat(delivered.delivery().state()).isEqualTo(DeliveryState.DELIVERED);
+    assertThat(store.get(t.id())).as("then forgotten, as its TTL asks").isEmpty();
+    assertThat(store.stats().counts()).isEqualTo(new TaskStore.StoreStats(0, 0, 0));
+  }
+
+  @Test
+  void deliveriesAreClaimedEarliestDueFirstUpToTheMax() {
+    TaskStore store = newStore();
+    Task late = withCallback(3600);
+    Task early = withCallback(3600);
+    ended(store, late, T0.plusSeconds(2));
+    ended(store, early, T0.plusSeconds(1));
+
+    assertThat(ids(store.claimDeliveries(DELIVERER, T0.plusSeconds(5), T0.plusSeconds(15), 1)))
+        .containsExactly(early.id());
+    assertThat(ids(store.claimDeliveries(DELIVERER, T0.plusSeconds(5), T0.plusSeconds(15), 5)))
+        .containsExactly(late.id());
   }
 }

@@ -35,11 +35,17 @@ public final class LocalHttpServer implements AutoCloseable {
     }
   }
 
-  /** Answers one exchange; the request body has been read already. */
+  /**
+   * Answers one exchange; the request body has been read already (it is the exchange's
+   * attribute {@link #BODY}).
+   */
   @FunctionalInterface
   public interface Route {
     void answer(HttpExchange exchange, int call) throws IOException;
   }
+
+  /** The exchange attribute holding the request body, as a string. */
+  public static final String BODY = "offload.test.body";
 
   private final HttpServer server;
   private final ExecutorService threads;
@@ -108,6 +114,7 @@ public final class LocalHttpServer implements AutoCloseable {
     try (ex) {
       String body = new String(ex.getRequestBody().readAllBytes(), StandardCharsets.UTF_8);
       String path = ex.getRequestURI().getPath();
+      ex.setAttribute(BODY, body);
       seen.add(new Seen(ex.getRequestMethod(), ex.getRequestURI().toString(),
           ex.getRequestHeaders(), body));
       int call = calls.computeIfAbsent(path, p -> new AtomicInteger()).incrementAndGet();

@@ -1,5 +1,6 @@
 package dev.offload.testing;
 
+import dev.offload.task.Callback;
 import dev.offload.task.Priority;
 import dev.offload.task.Task;
 import dev.offload.task.TaskStatus;
@@ -26,6 +27,14 @@ public final class Tasks {
         Utf8.length(input), limits, created.toEpochMilli(), key, fingerprint, null), due);
   }
 
+  /** {@code t} as if it had been submitted with {@code callback} (its delivery owed). */
+  public static Task withCallback(Task t, Callback callback) {
+    Task.Spec s = t.spec();
+    return new Task(new Task.Spec(s.id(), s.type(), s.owner(), s.priority(), s.input(),
+        s.inputView(), s.inputBytes(), s.limits(), s.createdAtMillis(), s.idempotencyKey(),
+        s.fingerprint(), s.retryOf(), callback), t.state());
+  }
+
   /**
    * The running snapshot of attempt {@code n} of {@code t}, as a worker would hold it (to write
    * with an attempt that is stale, current or from the future).
@@ -34,7 +43,7 @@ public final class Tasks {
     Task.State s = t.state();
     return new Task(t.spec(), new Task.State(TaskStatus.RUNNING, n, s.progress(),
         s.startedAtMillis() != Task.NO_TIME ? s.startedAtMillis() : t.spec().createdAtMillis(),
-        Task.NO_TIME, Task.NO_TIME, null, s.error()));
+        Task.NO_TIME, Task.NO_TIME, null, s.error()), t.delivery());
   }
 
   /** Attempt 1 of a task that was never stored. */

@@ -168,4 +168,30 @@ class OffloadConfigTest {
         .hasMessageContaining("offload.smtp.user")
         .satisfies(e -> assertThat(e.getMessage()).doesNotContain("pw"));
   }
+
+  @Test
+  void webhookSettingsHaveDefaultsAndAreChecked() {
+    OffloadConfig.WebhookConfig d = load(Map.of(), Map.of(), Map.of()).outbound().webhooks();
+    assertThat(d).isEqualTo(new OffloadConfig.WebhookConfig(true, 4, Duration.ofHours(1),
+        Duration.ofSeconds(5), Duration.ofMinutes(10), Duration.ofSeconds(10)));
+
+    OffloadConfig.WebhookConfig set = load(Map.of(),
+        Map.of("OFFLOAD_WEBHOOK_RETRY_MAX_SECONDS", "60"),
+        Map.of("offload.webhook.enabled", "false", "offload.webhook.threads", "2",
+            "offload.webhook.retry.base.millis", "250",
+            "offload.webhook.retry.ceiling.seconds", "30",
+            "offload.webhook.timeout.seconds", "3")).outbound().webhooks();
+    assertThat(set).isEqualTo(new OffloadConfig.WebhookConfig(false, 2, Duration.ofSeconds(60),
+        Duration.ofMillis(250), Duration.ofSeconds(30), Duration.ofSeconds(3)));
+
+    assertThatThrownBy(() -> load(Map.of(), Map.of(),
+            Map.of("offload.webhook.retry.base.millis", "5000",
+                "offload.webhook.retry.ceiling.seconds", "1")))
+        .hasMessageContaining("offload.webhook.retry.base.millis");
+    assertThatThrownBy(() -> load(Map.of(), Map.of(),
+            Map.of("offload.webhook.retry.max.seconds", "-1")))
+        .hasMessageContaining("offload.webhook.retry.max.seconds");
+    assertThatThrownBy(() -> load(Map.of(), Map.of(), Map.of("offload.webhook.threads", "0")))
+        .hasMessageContaining("offload.webhook.threads");
+  }
 }

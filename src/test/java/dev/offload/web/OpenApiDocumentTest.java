@@ -168,4 +168,21 @@ class OpenApiDocumentTest {
     assertThat(api.getComponents().getSchemas().get("Problem").getProperties())
         .containsKeys("knownTypes", "existingTask", "taskStatus", "limit", "max");
   }
+
+  @Test
+  void theCallbackIsDescribedAsAWebhookWithItsSignatureHeaders() {
+    Operation ended = api.getWebhooks().get("taskEnded").getPost();
+    assertThat(ended.getRequestBody().getContent().get("application/json").getSchema()
+        .getAdditionalProperties()).isNotNull(); // inlined TaskView: closed like the answers
+    assertThat(ended.getParameters()).extracting(p -> p.getName() + ":" + p.getRequired())
+        .containsExactly("webhook-id:true", "webhook-timestamp:true", "webhook-signature:false");
+    assertThat(api.getComponents().getSchemas().get("SubmitRequest").getProperties())
+        .containsKey("callback");
+    for (String view : List.of("TaskView", "TaskSummary")) {
+      assertThat(api.getComponents().getSchemas().get(view).getRequired()).as(view)
+          .contains("callback");
+    }
+    assertThat(api.getComponents().getSchemas().get("Callback").getProperties())
+        .as("the view never has a place for the secret").doesNotContainKey("secret");
+  }
 }

@@ -4,6 +4,7 @@ import dev.offload.testing.Tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.offload.engine.JsonCodec;
+import dev.offload.task.Callback;
 import dev.offload.task.Priority;
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
@@ -38,7 +39,7 @@ class TaskViewSerializerTest {
         + "\"maxAttempts\":3,\"timeoutSeconds\":60,\"resultTtlSeconds\":3600,"
         + "\"createdAt\":\"2026-01-02T03:04:05.678Z\",\"startedAt\":null,\"finishedAt\":null,"
         + "\"nextAttemptAt\":\"2026-01-02T03:04:05.678Z\",\"expiresAt\":null,\"result\":null,"
-        + "\"error\":null,\"retryOf\":null,\"links\":{\"self\":\"/ctx/api/tasks/" + ID + "\","
+        + "\"error\":null,\"retryOf\":null,\"callback\":null,\"links\":{\"self\":\"/ctx/api/tasks/" + ID + "\","
         + "\"events\":\"/ctx/api/tasks/" + ID + "/events\"}}");
   }
 
@@ -86,5 +87,40 @@ class TaskViewSerializerTest {
     assertThat(text).contains("\"input\":" + input.replace("\\u0000", "\\u0000") + ",")
         .contains("\"result\":[0,0,{\"k\":\"v\"}],");
     assertThat(json.parse(text).asJsonObject().get("input")).isEqualTo(json.parse(input));
+  }
+
+  @Test
+  void theCallbackShowsItsDeliveryAndNeverTheSecret() {
+    String secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+    Task owed = Tasks.withCallback(pending(),
+        new Callback("https://hooks.example/t?token=abc&x=1", secret));
+    Task ended = owed.started(T0).failed(new TaskError("boom", "no"), T0.plusSeconds(1));
+    Task retrying = ended.withDelivery(ended.delivery().claimed()
+        .retrying(new TaskError("http-500", "POST https://hooks.example answered 500"),
+            T0.plusSeconds(9)));
+    Task delivered = retrying.withDelivery(retrying.delivery().claimed()
+        .delivered(T0.plusSeconds(10)));
+
+    String running = json.toJson(TaskView.summary(owed.started(T0), ""));
+    String due = json.toJson(TaskView.of(ended, ""));
+    String again = json.toJson(TaskView.of(retrying, ""));
+    String done = json.toJson(TaskView.summary(delivered, ""));
+
+    // While the task runs the delivery is owed but not due; once it ends it is due at once.
+    assertThat(running).contains("\"callback\":{\"url\":\"https://hooks.example/t?token=***&x=1\","
+        + "\"delivery\":{\"state\":\"pending\",\"attempts\":0,\"lastError\":null,"
+        + "\"nextAttemptAt\":null,\"deliveredAt\":null}},\"links\"");
+    assertThat(due).contains("\"delivery\":{\"state\":\"pending\",\"attempts\":0,"
+        + "\"lastError\":null,\"nextAttemptAt\":\"2026-01-02T03:04:06.678Z\","
+        + "\"deliveredAt\":null}");
+    assertThat(again).contains("\"delivery\":{\"state\":\"pending\",\"attempts\":1,"
+        + "\"lastError\":{\"type\":\"http-500\",\"message\":\"POST https://hooks.example "
+        + "answered 500\"},\"nextAttemptAt\":\"2026-01-02T03:04:14.678Z\",\"deliveredAt\":null}");
+    assertThat(done).contains("\"delivery\":{\"state\":\"delivered\",\"attempts\":2,"
+        + "\"lastError\":null,\"nextAttemptAt\":null,"
+        + "\"deliveredAt\":\"2026-01-02T03:04:15.678Z\"}");
+    for (String view : java.util.List.of(running, due, again, done)) {
+      assertThat(view).doesNotContain("whsec_", "MfKQ9r8", "abc");
+    }
   }
 }

@@ -34,7 +34,8 @@ final class Migrations {
   /** Every migration, in order. Add new files at the end; never edit an applied one. */
   static final List<String> FILES =
       List.of("V1__create_offload_task.sql", "V2__count_pending_tasks.sql",
-          "V3__task_owners.sql", "V4__owner_lanes_and_kept_figures.sql");
+          "V3__task_owners.sql", "V4__owner_lanes_and_kept_figures.sql",
+          "V5__callback_deliveries.sql");
 
   static final String DIRECTORY = "db/migration/";
   private static final Pattern NAME = Pattern.compile("V(\\d+)__([A-Za-z0-9_]+)\\.sql");

@@ -8,6 +8,7 @@ import dev.offload.store.StoreEvents;
 import dev.offload.store.StoreLimits;
 import dev.offload.store.TaskStore;
 import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.Delivery;
 import dev.offload.task.IdempotencyConflictException;
 import dev.offload.task.Limit;
 import dev.offload.task.LimitExceededException;
@@ -162,9 +163,11 @@ public final class PostgresTaskStore implements TaskStore {
       + " WHERE p.type IS NOT NULL AND p.type <> ALL (live.types)";
   private static final String EXPIRED_LEASES = SELECT + " WHERE status = 'running'"
       + " AND lease_until < ? ORDER BY lease_until LIMIT ? FOR UPDATE SKIP LOCKED";
+  /** Expired tasks, but none whose callback delivery is owed (its index says so too, V5). */
   private static final String SWEEP = "DELETE FROM offload_task WHERE id IN ("
-      + " SELECT id FROM offload_task WHERE expires_at <= ? ORDER BY expires_at LIMIT ?"
-      + " FOR UPDATE SKIP LOCKED)";
+      + " SELECT id FROM offload_task WHERE expires_at <= ? AND expires_at IS NOT NULL"
+      + " AND " + TaskRows.NOT_OWED + " ORDER BY expires_at LIMIT ? FOR UPDATE SKIP LOCKED)"
+      + " AND " + TaskRows.NOT_OWED;
   /** Arbitrary, fixed: one instance at a time evicts, or two would each evict the excess. */
   private static final long EVICT_LOCK = 0x0ff10ad_e71c7L;
   /**
@@ -175,15 +178,24 @@ public final class PostgresTaskStore implements TaskStore {
    */
   private static final String EVICT = "WITH mine AS (SELECT pg_try_advisory_xact_lock("
       + EVICT_LOCK + ") AS ok),"
-      + " kept AS (SELECT coalesce(sum(retained), 0) AS n, coalesce(sum(retained_bytes), 0) AS b"
-      + " FROM offload_count),"
+      + " counted AS (SELECT coalesce(sum(retained), 0) AS n,"
+      + " coalesce(sum(retained_bytes), 0) AS b FROM offload_count),"
+      // The kept figures count the tasks kept for their owed delivery too (migration V5); the
+      // caps do not (nor does the memory store's): those are taken out, counted only when a cap
+      // seems passed (from the owed deliveries' index).
+      + " kept AS MATERIALIZED (SELECT c.n - coalesce(w.n, 0) AS n, c.b - coalesce(w.b, 0) AS b"
+      // (a condition on c alone: a one-time filter, the index is not read below the caps)
+      + " FROM counted c, LATERAL (SELECT count(*) AS n,"
+      + " sum(input_bytes + coalesce(octet_length(result), 0)) AS b FROM offload_task"
+      + " WHERE " + TaskRows.OWED + " AND finished_at IS NOT NULL AND (c.n > ? OR c.b > ?)) w),"
       + " oldest AS (SELECT id, row_number() OVER w AS k, sum(bytes) OVER w AS upto, bytes"
       + " FROM (SELECT id, finished_at, seq, input_bytes + coalesce(octet_length(result), 0)"
       + " AS bytes FROM offload_task WHERE finished_at IS NOT NULL AND result_ttl_seconds > 0"
+      + " AND " + TaskRows.NOT_OWED
       + " AND ((SELECT n FROM kept) > ? OR (SELECT b FROM kept) > ?)"
       + " ORDER BY finished_at, seq LIMIT ?) o WINDOW w AS (ORDER BY finished_at, seq))"
       + " DELETE FROM offload_task t USING oldest o, kept, mine"
-      + " WHERE mine.ok AND t.id = o.id AND t.finished_at IS NOT NULL"
+      + " WHERE mine.ok AND t.id = o.id AND t.finished_at IS NOT NULL AND t." + TaskRows.NOT_OWED
       + " AND (o.k <= kept.n - ? OR o.upto - o.bytes < kept.b - ?)";
   /**
    * Lanes without pending work go (a new task makes its lane again), so that claims walk only
@@ -266,6 +278,8 @@ public final class PostgresTaskStore implements TaskStore {
   private final String sender = UUID.randomUUID().toString();
   /** Instances that claimed through this store; only they may write an attempt's outcome. */
   private final Set<String> instances = ConcurrentHashMap.newKeySet();
+  /** Instances that claimed callback deliveries through this store; only they may record one. */
+  private final Set<String> deliverers = ConcurrentHashMap.newKeySet();
   private final Batcher<Task, Boolean> inserts = new Batcher<>(INSERT_BATCH, this::insertBatch);
   /** Ends of attempts, gathered for a moment and written together (the batch completer). */
   private final Completer<Ending, Optional<Task>> finishes =
@@ -900,6 +914,94 @@ public final class PostgresTaskStore implements TaskStore {
     }
   }
 
+  // ---------------------------------------------------------------- callback deliveries
+
+  /**
+   * Claims owed deliveries of ended tasks, earliest claimable first, in one statement: rows
+   * another claim or write holds are skipped ({@code SKIP LOCKED}), and a row that another claim
+   * leased meanwhile is read again under its lock and fails the due condition, so two instances
+   * never get one delivery. Counts the attempt and sets the lease. Parameters: now, the most to
+   * claim, the owner and the lease's end.
+   */
+  private static final String CLAIM_DELIVERIES = "WITH due AS (SELECT id, seq,"
+      + " " + TaskRows.DELIVERY_CLAIMABLE + " AS k FROM offload_task"
+      + " WHERE " + TaskRows.OWED + " AND finished_at IS NOT NULL"
+      + " AND " + TaskRows.DELIVERY_CLAIMABLE + " <= ?"
+      + " ORDER BY " + TaskRows.DELIVERY_CLAIMABLE + ", seq LIMIT ? FOR UPDATE SKIP LOCKED)"
+      + " UPDATE offload_task t SET delivery_attempts = t.delivery_attempts + 1,"
+      + " delivery_lease_owner = ?, delivery_lease_until = ? FROM due"
+      + " WHERE t.id = due.id AND t.id = ANY (ARRAY(SELECT id FROM due))"
+      + " RETURNING due.k, due.seq, " + TaskRows.columns("t");
+  /** When the next owed delivery can be claimed: one probe of migration V5's index. */
+  private static final String NEXT_DELIVERY = "SELECT min(" + TaskRows.DELIVERY_CLAIMABLE
+      + ") FROM offload_task WHERE " + TaskRows.OWED + " AND finished_at IS NOT NULL";
+
+  @Override
+  public List<Task> claimDeliveries(String instance, Instant now, Instant leaseUntil, int max) {
+    Objects.requireNonNull(instance, "instance");
+    if (max < 1) {
+      return List.of();
+    }
+    deliverers.add(instance);
+    return call("claiming callback deliveries", c -> {
+      record Claimed(Task task, Instant k, long seq) {}
+      List<Claimed> claimed = new ArrayList<>();
+      try (PreparedStatement ps = c.prepareStatement(CLAIM_DELIVERIES)) {
+        TaskRows.setInstant(ps, 1, now);
+        ps.setInt(2, Math.min(max, ClaimSql.MAX));
+        ps.setString(3, instance);
+        TaskRows.setInstant(ps, 4, leaseUntil);
+        try (ResultSet rs = query(ps)) {
+          while (rs.next()) {
+            claimed.add(new Claimed(TaskRows.read(rs, 3), TaskRows.instant(rs, 1),
+                rs.getLong(2)));
+          }
+        }
+      }
+      // RETURNING keeps no order: earliest claimable first, then arrival.
+      claimed.sort(Comparator.comparing(Claimed::k).thenComparingLong(Claimed::seq));
+      return claimed.stream().map(Claimed::task).toList();
+    });
+  }
+
+  /**
+   * Fenced as attempts are: the row must still be owed, with the attempt the claim counted,
+   * leased to an instance that claimed deliveries through this store. A delivery that ends
+   * leaves its task to the sweep, as its TTL says (one with a TTL of 0 is gone at once).
+   */
+  @Override
+  public Optional<Task> recordDelivery(Task claimed, Delivery next) {
+    Objects.requireNonNull(next, "next");
+    if (claimed.delivery() == null) {
+      return Optional.empty();
+    }
+    UUID id = claimed.id();
+    Task written = claimed.withDelivery(next);
+    // No notice: as on the memory store, a delivery's progress is read, not watched.
+    return call("recording the callback delivery of task " + id, c -> {
+      try (PreparedStatement ps = c.prepareStatement(TaskRows.RECORD_DELIVERY)) {
+        int i = TaskRows.bindDelivery(ps, written);
+        ps.setObject(i++, id);
+        ps.setInt(i++, claimed.delivery().attempts());
+        ps.setArray(i, c.createArrayOf("text", deliverers.toArray()));
+        try (ResultSet rs = query(ps)) {
+          return rs.next() ? Optional.of(TaskRows.read(rs)) : Optional.<Task>empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public Optional<Instant> nextDeliveryAt() {
+    return call("reading the next callback delivery", c -> {
+      try (PreparedStatement ps = c.prepareStatement(NEXT_DELIVERY);
+          ResultSet rs = query(ps)) {
+        rs.next();
+        return Optional.ofNullable(TaskRows.instant(rs, 1));
+      }
+    });
+  }
+
   // ---------------------------------------------------------------- upkeep
 
   /**
@@ -923,9 +1025,11 @@ public final class PostgresTaskStore implements TaskStore {
         try (PreparedStatement ps = c.prepareStatement(EVICT)) {
           ps.setLong(1, l.retainedTasks());
           ps.setLong(2, l.retainedBytes());
-          ps.setInt(3, batch - deleted);
-          ps.setLong(4, l.retainedTasks());
-          ps.setLong(5, l.retainedBytes());
+          ps.setLong(3, l.retainedTasks());
+          ps.setLong(4, l.retainedBytes());
+          ps.setInt(5, batch - deleted);
+          ps.setLong(6, l.retainedTasks());
+          ps.setLong(7, l.retainedBytes());
           deleted += update(ps);
         }
       }

@@ -1,5 +1,8 @@
 package dev.offload.store.postgres;
 
+import dev.offload.task.Callback;
+import dev.offload.task.Delivery;
+import dev.offload.task.DeliveryState;
 import dev.offload.task.Priority;
 import dev.offload.task.Progress;
 import dev.offload.task.Task;
@@ -30,7 +33,9 @@ final class TaskRows {
   static final String COLUMNS = "id, type, owner, priority, input, input_view, input_bytes, "
       + "max_attempts, timeout_seconds, result_ttl_seconds, status, attempts, progress_percent, "
       + "progress_message, created_at, started_at, finished_at, next_attempt_at, expires_at, "
-      + "result, error_type, error_message, idempotency_key, fingerprint, retry_of";
+      + "result, error_type, error_message, idempotency_key, fingerprint, retry_of, callback_url, "
+      + "callback_secret, delivery_state, delivery_attempts, delivery_error_type, "
+      + "delivery_error_message, delivery_next_at, delivered_at";
 
   /** {@link #COLUMNS}, each qualified with a table alias. */
   static String columns(String alias) {
@@ -60,18 +65,36 @@ final class TaskRows {
    * A row every reader but a task's watchers sees: not one that ended with a TTL of 0, which
    * stays only until the sweep so that watchers on other instances can read how it ended.
    */
-  static final String VISIBLE = "(finished_at IS NULL OR result_ttl_seconds > 0)";
+  static final String VISIBLE =
+      "(finished_at IS NULL OR result_ttl_seconds > 0 OR delivery_state = 'pending')";
 
-  /** Whether a snapshot ended with a TTL of 0: gone for every reader but its watchers. */
+  /**
+   * Whether a snapshot ended with a TTL of 0: gone for every reader but its watchers. Not while
+   * its callback delivery is owed: until that ends it is kept, as any finished task.
+   */
   static boolean forgotten(Task t) {
-    return t.isTerminal() && t.limits().resultTtlSeconds() == 0;
+    return t.isTerminal() && t.limits().resultTtlSeconds() == 0 && !t.deliveryOwed();
   }
+
+  /** A row whose callback delivery is owed (migration V5). */
+  static final String OWED = "delivery_state = 'pending'";
+
+  /** A row whose delivery is not owed: the sweep and the retained caps may delete it. */
+  static final String NOT_OWED = "delivery_state IS DISTINCT FROM 'pending'";
+
+  /**
+   * When an owed delivery of an ended task can be claimed: the end of the lease that holds it,
+   * else its retry time, else the task's end (the expression of migration V5's index).
+   */
+  static final String DELIVERY_CLAIMABLE =
+      "coalesce(delivery_lease_until, delivery_next_at, finished_at)";
 
   /** The SQL type of each column of {@link #COLUMNS}, in order. */
   private static final List<String> COLUMN_TYPES = List.of("uuid", "text", "text", "smallint",
       "text", "text", "bigint", "integer", "bigint", "bigint", "text", "integer", "integer", "text",
       "timestamptz", "timestamptz", "timestamptz", "timestamptz", "timestamptz", "text", "text",
-      "text", "text", "text", "uuid");
+      "text", "text", "text", "uuid", "text", "text", "text", "integer", "text", "text",
+      "timestamptz", "timestamptz");
 
   /** How a snapshot fills each column of {@link #COLUMNS}, as text (null for NULL). */
   private static final List<Function<Task, Object>> COLUMN_VALUES = List.of(
@@ -84,7 +107,23 @@ final class TaskRows {
       Task::startedAt, Task::finishedAt, Task::nextAttemptAt, Task::expiresAt, Task::result,
       t -> t.error() == null ? null : t.error().type(),
       t -> t.error() == null ? null : t.error().message(), Task::idempotencyKey,
-      Task::fingerprint, Task::retryOf);
+      Task::fingerprint, Task::retryOf,
+      t -> t.callback() == null ? null : t.callback().url(),
+      t -> t.callback() == null ? null : t.callback().secret(),
+      t -> t.delivery() == null ? null : t.delivery().state().wire(),
+      t -> t.delivery() == null ? null : t.delivery().attempts(),
+      t -> t.delivery() == null || t.delivery().lastError() == null ? null
+          : t.delivery().lastError().type(),
+      t -> t.delivery() == null || t.delivery().lastError() == null ? null
+          : t.delivery().lastError().message(),
+      t -> t.delivery() == null ? null : t.delivery().nextAttemptAt(),
+      t -> t.delivery() == null ? null : t.delivery().deliveredAt());
+
+  static {
+    if (COLUMN_TYPES.size() != INSERT_PARAMETERS || COLUMN_VALUES.size() != INSERT_PARAMETERS) {
+      throw new AssertionError("every column of a snapshot needs a type and a value");
+    }
+  }
 
   /**
    * Inserts any number of snapshots in one statement, one array per column: one SQL text (and
@@ -149,12 +188,59 @@ final class TaskRows {
     TaskError error = errorType == null ? null : new TaskError(errorType, errorMessage);
     String idempotencyKey = rs.getString(i++);
     String fingerprint = rs.getString(i++);
-    UUID retryOf = rs.getObject(i, UUID.class);
+    UUID retryOf = rs.getObject(i++, UUID.class);
+    String callbackUrl = rs.getString(i++);
+    String callbackSecret = rs.getString(i++);
+    Callback callback = callbackUrl == null ? null : new Callback(callbackUrl, callbackSecret);
+    Delivery delivery = callback == null ? null : delivery(rs, i);
     return new Task(
         new Task.Spec(id, type, owner, priority, input, inputView, inputBytes, limits,
-            Task.millis(createdAt), idempotencyKey, fingerprint, retryOf),
+            Task.millis(createdAt), idempotencyKey, fingerprint, retryOf, callback),
         new Task.State(status, attempts, progress, Task.millis(startedAt),
-            Task.millis(finishedAt), Task.millis(nextAttemptAt), result, error));
+            Task.millis(finishedAt), Task.millis(nextAttemptAt), result, error),
+        delivery);
+  }
+
+  /** The delivery of a task with a callback, from its columns starting at {@code first}. */
+  private static Delivery delivery(ResultSet rs, int first) throws SQLException {
+    int i = first;
+    DeliveryState state = DeliveryState.parse(rs.getString(i++)).orElseThrow();
+    int attempts = rs.getInt(i++);
+    String errorType = rs.getString(i++);
+    String errorMessage = rs.getString(i++);
+    TaskError lastError = errorType == null ? null : new TaskError(errorType, errorMessage);
+    Instant nextAt = instant(rs, i++);
+    Instant deliveredAt = instant(rs, i);
+    return new Delivery(state, attempts, lastError, Task.millis(nextAt),
+        Task.millis(deliveredAt));
+  }
+
+  /**
+   * Writes the delivery of a claimed attempt, fenced on the attempt it counted and on an owner
+   * that claimed through this store; ends its lease. A delivery that ends for a task with a TTL
+   * of 0 gives up the idempotency key: the task is then gone, as {@link #forgotten} says.
+   * Parameters: state, attempts, error type and message, retry time, delivered time, whether to
+   * forget the key; the id, the claimed attempt, the owners.
+   */
+  static final String RECORD_DELIVERY = "UPDATE offload_task SET delivery_state = ?,"
+      + " delivery_attempts = ?, delivery_error_type = ?, delivery_error_message = ?,"
+      + " delivery_next_at = ?, delivered_at = ?, delivery_lease_owner = NULL,"
+      + " delivery_lease_until = NULL,"
+      + " idempotency_key = CASE WHEN ? THEN NULL ELSE idempotency_key END"
+      + " WHERE id = ? AND " + OWED + " AND finished_at IS NOT NULL AND delivery_attempts = ?"
+      + " AND delivery_lease_owner = ANY (?) RETURNING " + COLUMNS;
+
+  /** Binds {@link #RECORD_DELIVERY}'s delivery and key from index 1; returns the next index. */
+  static int bindDelivery(PreparedStatement ps, Task next) throws SQLException {
+    Delivery d = next.delivery();
+    int i = 1;
+    ps.setString(i++, d.state().wire());
+    ps.setInt(i++, d.attempts());
+    i = bindError(ps, i, d.lastError());
+    setInstant(ps, i++, d.nextAttemptAt());
+    setInstant(ps, i++, d.deliveredAt());
+    ps.setBoolean(i++, forgotten(next));
+    return i;
   }
 
   static void bindInsert(PreparedStatement ps, Task t) throws SQLException {
@@ -181,7 +267,20 @@ final class TaskRows {
     i = bindError(ps, i, t.error());
     ps.setString(i++, t.idempotencyKey());
     ps.setString(i++, t.fingerprint());
-    ps.setObject(i, t.retryOf());
+    ps.setObject(i++, t.retryOf());
+    Callback callback = t.callback();
+    ps.setString(i++, callback == null ? null : callback.url());
+    ps.setString(i++, callback == null ? null : callback.secret());
+    Delivery d = t.delivery();
+    ps.setString(i++, d == null ? null : d.state().wire());
+    if (d == null) {
+      ps.setNull(i++, Types.INTEGER);
+    } else {
+      ps.setInt(i++, d.attempts());
+    }
+    i = bindError(ps, i, d == null ? null : d.lastError());
+    setInstant(ps, i++, d == null ? null : d.nextAttemptAt());
+    setInstant(ps, i, d == null ? null : d.deliveredAt());
   }
 
   static void bindUpdateState(PreparedStatement ps, Task t) throws SQLException {

@@ -5,6 +5,11 @@ import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
 import dev.offload.engine.Health;
 import dev.offload.engine.TaskEvents;
 import dev.offload.store.TaskStore;
+import dev.offload.task.Delivery;
+import dev.offload.task.DeliveryState;
+import dev.offload.task.Task;
+import dev.offload.webhooks.WebhookDeliverer;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
@@ -37,6 +42,7 @@ public final class OffloadMetrics implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final JvmGcMetrics gc;
   private final TaskMetrics tasks;
+  private final WebhookDeliverer.Events webhooks;
   private volatile Supplier<Health> healthSource;
   /** What the engine's health said at the last scrape; null before the first. */
   private volatile Health health;
@@ -57,6 +63,36 @@ public final class OffloadMetrics implements AutoCloseable {
     gc = new JvmGcMetrics();
     gc.bindTo(registry);
     tasks = new TaskMetrics(registry, types);
+    webhooks = webhookEvents();
+  }
+
+  /**
+   * {@code offload_webhook_deliveries_total{outcome}}: delivery attempts made here that were
+   * {@code delivered}, will be tried again ({@code retry}), or ended the delivery as {@code
+   * failed}. Registered up front, so every series exists at 0.
+   */
+  private WebhookDeliverer.Events webhookEvents() {
+    java.util.Map<String, Counter> byOutcome = new java.util.HashMap<>();
+    for (String outcome : java.util.List.of("delivered", "retry", "failed")) {
+      byOutcome.put(outcome, Counter.builder("offload.webhook.deliveries")
+          .description("Callback delivery attempts made by this instance, by outcome: "
+              + "delivered, retry (failed, tried again later), failed (no more attempts)")
+          .tag("outcome", outcome)
+          .register(registry));
+    }
+    return new WebhookDeliverer.Events() {
+      @Override
+      public void attempted(Task task, Delivery next) {
+        String outcome = next.state() == DeliveryState.DELIVERED ? "delivered"
+            : next.state() == DeliveryState.FAILED ? "failed" : "retry";
+        byOutcome.get(outcome).increment();
+      }
+    };
+  }
+
+  /** What the webhook deliverer tells of its attempts, counted. */
+  public WebhookDeliverer.Events webhooks() {
+    return webhooks;
   }
 
   /** What the engine tells of tasks, counted. */

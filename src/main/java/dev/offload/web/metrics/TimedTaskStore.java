@@ -5,6 +5,7 @@ import dev.offload.store.StoreEvents;
 import dev.offload.store.StoreLimits;
 import dev.offload.store.TaskStore;
 import dev.offload.task.AlreadyFinishedException;
+import dev.offload.task.Delivery;
 import dev.offload.task.IdempotencyConflictException;
 import dev.offload.task.InvalidCursorException;
 import dev.offload.task.LimitExceededException;
@@ -57,7 +58,10 @@ final class TimedTaskStore implements TaskStore {
     UNCLAIMABLE,
     SWEEP,
     STATS,
-    OWNER_STATS;
+    OWNER_STATS,
+    CLAIM_DELIVERIES,
+    RECORD_DELIVERY,
+    NEXT_DELIVERY_AT;
 
     String label() {
       return name().toLowerCase(java.util.Locale.ROOT);
@@ -228,6 +232,22 @@ final class TimedTaskStore implements TaskStore {
   @Override
   public List<Task> reclaimExpiredLeases(Instant now) {
     return timed(Operation.RECLAIM_EXPIRED_LEASES, () -> store.reclaimExpiredLeases(now));
+  }
+
+  @Override
+  public List<Task> claimDeliveries(String instance, Instant now, Instant leaseUntil, int max) {
+    return timed(Operation.CLAIM_DELIVERIES,
+        () -> store.claimDeliveries(instance, now, leaseUntil, max));
+  }
+
+  @Override
+  public Optional<Task> recordDelivery(Task claimed, Delivery next) {
+    return timed(Operation.RECORD_DELIVERY, () -> store.recordDelivery(claimed, next));
+  }
+
+  @Override
+  public Optional<Instant> nextDeliveryAt() {
+    return timed(Operation.NEXT_DELIVERY_AT, store::nextDeliveryAt);
   }
 
   @Override

@@ -237,6 +237,9 @@ class PostgresTaskStoreTest {
       + " FROM offload_task WHERE status = 'pending' GROUP BY owner, priority) t"
       + " LEFT JOIN offload_lane l USING (owner, priority) WHERE l.owner IS NULL"
       + " OR l.next_due > t.due)";
+  /** A task kept: ended, and within its TTL or kept for its owed callback (V5). */
+  private static final String RETAINED = "finished_at IS NOT NULL"
+      + " AND (result_ttl_seconds > 0 OR delivery_state = 'pending')";
   /** The same figures, counted from the tasks. */
   private static final String COUNTED = "SELECT (SELECT count(*) || ' '"
       + " || coalesce(sum(input_bytes), 0) FROM offload_task WHERE status = 'pending'),"
@@ -244,9 +247,9 @@ class PostgresTaskStoreTest {
       + " SELECT owner, count(*) AS n, sum(input_bytes) AS b FROM offload_task"
       + " WHERE status = 'pending' GROUP BY owner) x),"
       + " (SELECT count(*) FILTER (WHERE status = 'running') || ' '"
-      + " || count(*) FILTER (WHERE finished_at IS NOT NULL AND result_ttl_seconds > 0) || ' '"
+      + " || count(*) FILTER (WHERE " + RETAINED + ") || ' '"
       + " || coalesce(sum(input_bytes + coalesce(octet_length(result), 0))"
-      + " FILTER (WHERE finished_at IS NOT NULL AND result_ttl_seconds > 0), 0)"
+      + " FILTER (WHERE " + RETAINED + "), 0)"
       + " FROM offload_task), 0";
 
   private List<String> row(String query) throws SQLException {
@@ -711,7 +714,7 @@ class PostgresTaskStoreTest {
         rows.add(rs.getInt(1) + " " + rs.getString(2));
       }
       assertThat(rows).containsExactly("1 create_offload_task", "2 count_pending_tasks",
-          "3 task_owners", "4 owner_lanes_and_kept_figures");
+          "3 task_owners", "4 owner_lanes_and_kept_figures", "5 callback_deliveries");
     }
     try (Connection c = DriverManager.getConnection(db.jdbcUrl(), db.user(), db.password())) {
       assertThat(Migrations.apply(c)).as("nothing left to apply").isEmpty();

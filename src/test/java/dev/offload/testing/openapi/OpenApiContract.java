@@ -191,6 +191,15 @@ public final class OpenApiContract {
     return new OpenApiContract(text);
   }
 
+  /**
+   * What is wrong with {@code json} as the body of the webhook {@code name} (OpenAPI 3.1's
+   * {@code webhooks}: what Offload sends, not what it answers); empty when it fits.
+   */
+  public List<String> checkWebhookBody(String name, String json) {
+    return validate("/webhooks/" + escape(name) + "/post/requestBody/content/"
+        + escape("application/json") + "/schema", json);
+  }
+
   /** Whether the document (or its rule for unknown paths) speaks for this path. */
   public boolean isApi(String path) {
     return template(path) != null || path.equals("/api") || path.startsWith("/api/");

@@ -29,7 +29,7 @@ class OpenApiContractTest {
         + "\"maxAttempts\":1,\"timeoutSeconds\":300,\"resultTtlSeconds\":3600,"
         + "\"createdAt\":\"" + createdAt + "\",\"startedAt\":\"2026-11-27T08:00:00.004Z\","
         + "\"finishedAt\":null,\"nextAttemptAt\":null,\"expiresAt\":null,\"result\":null,"
-        + "\"error\":null,\"retryOf\":null," + extra + "\"links\":{\"self\":\"" + TASK
+        + "\"error\":null,\"retryOf\":null,\"callback\":null," + extra + "\"links\":{\"self\":\"" + TASK
         + "\",\"events\":\"" + TASK + "/events\"}}";
   }
 
@@ -75,8 +75,8 @@ class OpenApiContractTest {
   @Test
   void anUndocumentedFieldInATaskViewIsCaught() {
     assertThat(check("GET", TASK, null, 200, JSON,
-        view("running", "2026-11-27T08:00:00Z", "\"callback\":null,")).violations())
-        .singleElement().asString().contains("callback");
+        view("running", "2026-11-27T08:00:00Z", "\"notifyUrl\":null,")).violations())
+        .singleElement().asString().contains("notifyUrl");
   }
 
   @Test

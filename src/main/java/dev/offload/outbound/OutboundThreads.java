@@ -1,4 +1,4 @@
-package dev.offload.handlers;
+package dev.offload.outbound;
 
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -10,19 +10,20 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * Named daemon threads that a handler owns, remembered so that its close can wait until each
- * has really ended (a pool's awaitTermination returns while its last thread still runs; a
- * container that checks for left-over threads right after the stop would report it). The
- * engine's OwnedThreadFactory does the same; handlers may not depend on the engine.
+ * Named daemon threads that an outbound component (the egress proxy, an HTTP client, a task
+ * type that calls out) owns, remembered so that its close can wait until each has really ended
+ * (a pool's awaitTermination returns while its last thread still runs; a container that checks
+ * for left-over threads right after the stop would report it). The engine's OwnedThreadFactory
+ * does the same; this package and the handlers may not depend on the engine.
  */
-final class HandlerThreads implements ThreadFactory {
-  private static final Logger LOG = Logger.getLogger(HandlerThreads.class.getName());
+public final class OutboundThreads implements ThreadFactory {
+  private static final Logger LOG = Logger.getLogger(OutboundThreads.class.getName());
 
   private final String prefix;
   private final AtomicInteger count = new AtomicInteger();
   private final Queue<Thread> threads = new ConcurrentLinkedQueue<>();
 
-  HandlerThreads(String prefix) {
+  public OutboundThreads(String prefix) {
     this.prefix = prefix;
   }
 
@@ -44,7 +45,7 @@ final class HandlerThreads implements ThreadFactory {
   }
 
   /** Stops the pool and waits up to {@code millis} for its threads to end; true when they did. */
-  boolean stop(ExecutorService pool, long millis) {
+  public boolean stop(ExecutorService pool, long millis) {
     pool.shutdownNow();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
     try {

@@ -1,4 +1,4 @@
-package dev.offload.handlers;
+package dev.offload.outbound;
 
 import java.io.ByteArrayOutputStream;
 import java.net.http.HttpResponse.BodySubscriber;

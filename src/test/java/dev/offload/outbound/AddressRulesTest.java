@@ -1,4 +1,4 @@
-package dev.offload.handlers;
+package dev.offload.outbound;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

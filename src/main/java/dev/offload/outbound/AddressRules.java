@@ -1,4 +1,4 @@
-package dev.offload.handlers;
+package dev.offload.outbound;
 
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -10,8 +10,8 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Which destinations the {@code http} task type may reach: the defence against server-side
- * request forgery. By default every address that leads back into the server's own network is
+ * Which destinations Offload may call (the {@code http} task type, and the callbacks of tasks
+ * that name one): the defence against server-side request forgery. By default every address that leads back into the server's own network is
  * refused: unspecified, loopback, private (RFC 1918, fc00::/7, the deprecated fec0::/10),
  * link-local (169.254/16, fe80::/10) and the cloud metadata addresses in them, shared CGNAT
  * space (100.64/10), multicast, broadcast and the reserved 240/4, also when an IPv6 address
@@ -19,7 +19,7 @@ import java.util.regex.Pattern;
  * 2002::/16). Entries of {@code offload.http.allow} (host names, IP literals, CIDR networks)
  * name destinations an operator trusts; they win over every rule.
  */
-final class AddressRules {
+public final class AddressRules {
 
   /** Names that only ever mean a cloud's metadata service; refused before any lookup. */
   private static final Set<String> METADATA_NAMES = Set.of(
@@ -48,7 +48,7 @@ final class AddressRules {
    *
    * @throws IllegalArgumentException naming the first entry that is none of these
    */
-  static AddressRules allowing(List<String> entries) {
+  public static AddressRules allowing(List<String> entries) {
     List<String> names = new ArrayList<>();
     List<Network> networks = new ArrayList<>();
     for (String raw : entries) {
@@ -83,18 +83,18 @@ final class AddressRules {
     return new AddressRules(names, networks);
   }
 
-  static AddressRules none() {
+  public static AddressRules none() {
     return new AddressRules(List.of(), List.of());
   }
 
   /** Lower case without a trailing dot, as names are compared. */
-  static String normalizeName(String host) {
+  public static String normalizeName(String host) {
     String h = host.toLowerCase(Locale.ROOT);
     return h.endsWith(".") ? h.substring(0, h.length() - 1) : h;
   }
 
   /** The operator trusts this name, whatever it resolves to. */
-  boolean allowsName(String host) {
+  public boolean allowsName(String host) {
     return allowedNames.contains(normalizeName(host));
   }
 
@@ -102,7 +102,7 @@ final class AddressRules {
    * Why a destination name is refused without looking it up (a legacy numeric form or a
    * metadata service name), or empty. Literal addresses are checked by {@link #refusal}.
    */
-  Optional<String> nameRefusal(String host) {
+  public Optional<String> nameRefusal(String host) {
     String h = normalizeName(host);
     if (allowsName(h)) {
       return Optional.empty();
@@ -117,7 +117,7 @@ final class AddressRules {
   }
 
   /** Why this address is refused ("a loopback address"), or empty when it may be called. */
-  Optional<String> refusal(InetAddress address) {
+  public Optional<String> refusal(InetAddress address) {
     byte[] b = address.getAddress();
     for (Network n : allowedNetworks) {
       if (n.contains(b)) {
@@ -131,7 +131,7 @@ final class AddressRules {
    * The host of a URL as an address when it is a literal (an IPv4 dotted quad, or an IPv6
    * address with or without brackets); empty for a name. Never looks anything up.
    */
-  static Optional<InetAddress> literal(String host) {
+  public static Optional<InetAddress> literal(String host) {
     String h = host;
     if (h.startsWith("[") && h.endsWith("]")) {
       h = h.substring(1, h.length() - 1);

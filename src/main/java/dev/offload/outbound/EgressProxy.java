@@ -1,4 +1,4 @@
-package dev.offload.handlers;
+package dev.offload.outbound;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
@@ -34,8 +34,9 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 
 /**
- * A forward proxy inside the JVM, listening on the loopback interface only, through which the
- * {@code http} task type's HttpClient opens every connection.
+ * A forward proxy inside the JVM, listening on the loopback interface only, through which an
+ * {@link OutboundHttp} client (the {@code http} task type's, the webhook deliverer's) opens every
+ * connection.
  *
  * <p>Why it exists: the JDK 17 HttpClient resolves host names itself and has no hook to choose
  * the address it connects to (the resolver SPI arrived in Java 18, and is JVM-wide), so checking
@@ -44,7 +45,7 @@ import java.util.logging.Logger;
  * to the checked IP is no way out either: the client refuses to set {@code Host}, and for HTTPS
  * it would send no SNI and check the certificate against the IP.
  *
- * <p>So the handler resolves the name, checks every address, and {@link #pin pins} the checked
+ * <p>So the client resolves the name, checks every address, and {@link #pin pins} the checked
  * addresses for that host and port while its request runs; this proxy connects to a pinned
  * address and to nothing else: it never resolves a name, and a connection for a host and port
  * that no running request pinned is refused. HTTPS comes as {@code CONNECT host:port}: the
@@ -54,8 +55,9 @@ import java.util.logging.Logger;
  * {@code Connection: close} both ways, so the client never reuses a proxy connection (which it
  * would, for any host) for a second request.
  *
- * <p>Threads: {@code offload-http-proxy} accepts; each connection takes two threads of the
- * pool {@code offload-http-pipe-N} (one per direction) while it is open, at most {@code
+ * <p>Threads, named after the owner ({@code offload-http}, {@code offload-webhook}): {@code
+ * <name>-proxy} accepts; each connection takes two threads of the pool {@code <name>-pipe-N}
+ * (one per direction) while it is open, at most {@code
  * maxConnections} connections at once. A tunnel the client keeps for reuse is closed after
  * {@code idle} without a byte either way; when the proxy is full, the connection idle longest
  * whose host no running request has pinned is closed to make room.
@@ -70,7 +72,8 @@ final class EgressProxy implements AutoCloseable {
   private final Duration idle;
   private final int maxConnections;
   private final ServerSocket server;
-  private final HandlerThreads pipeThreads = new HandlerThreads("offload-http-pipe-");
+  private final String name;
+  private final OutboundThreads pipeThreads;
   private final ThreadPoolExecutor pipes;
   private final Thread acceptor;
   private final Map<String, List<Pin>> pins = new HashMap<>(); // guarded by itself
@@ -80,18 +83,22 @@ final class EgressProxy implements AutoCloseable {
   /**
    * Binds an ephemeral port on the loopback interface and starts accepting.
    *
+   * @param name the owner's name, the prefix of the threads' names ({@code offload-http})
    * @param connectTimeout per address tried
    * @param idle how long a connection may carry no byte before it is closed; at least the
    *     longest request timeout, so a slow server is not cut off mid-request
    */
-  EgressProxy(Duration connectTimeout, Duration idle, int maxConnections) throws IOException {
+  EgressProxy(String name, Duration connectTimeout, Duration idle, int maxConnections)
+      throws IOException {
+    this.name = name;
+    this.pipeThreads = new OutboundThreads(name + "-pipe-");
     this.connectTimeout = connectTimeout;
     this.idle = idle;
     this.maxConnections = maxConnections;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.pipes = new ThreadPoolExecutor(0, 2 * maxConnections, 30, TimeUnit.SECONDS,
         new SynchronousQueue<>(), pipeThreads);
-    this.acceptor = new Thread(this::acceptLoop, "offload-http-proxy");
+    this.acceptor = new Thread(this::acceptLoop, name + "-proxy");
     acceptor.setDaemon(true);
     acceptor.start();
   }
@@ -171,14 +178,14 @@ final class EgressProxy implements AutoCloseable {
         if (closed) {
           return;
         }
-        LOG.log(Level.WARNING, "the http egress proxy could not accept a connection", e);
+        LOG.log(Level.WARNING, "the egress proxy " + name + " could not accept a connection", e);
         // Out of file descriptors, say: do not spin.
         LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(100));
         continue;
       }
       Connection c = new Connection(client);
       if (!admit(c)) {
-        LOG.warning(() -> "the http egress proxy is full (" + maxConnections
+        LOG.warning(() -> "the egress proxy " + name + " is full (" + maxConnections
             + " connections); one was refused");
         closeQuietly(client);
         continue;
@@ -259,8 +266,8 @@ final class EgressProxy implements AutoCloseable {
         List<Pin> live = pinsFor(key);
         if (live.isEmpty()) {
           // The handler pins before every request: this is not from it, or came too late.
-          LOG.warning(() -> "the http egress proxy refused a connection to " + key
-              + ", which no running http task has checked");
+          LOG.warning(() -> "the egress proxy " + name + " refused a connection to " + key
+              + ", which no running request has checked");
           return;
         }
         upstream = connect(live, host, port);
@@ -290,7 +297,7 @@ final class EgressProxy implements AutoCloseable {
         pipe(fromUpstream, toClient);
       } catch (IOException | RuntimeException e) {
         if (!closed) {
-          LOG.log(Level.FINE, "http egress proxy connection ended", e);
+          LOG.log(Level.FINE, "egress proxy " + name + ": a connection ended", e);
         }
       } finally {
         close();
@@ -318,7 +325,7 @@ final class EgressProxy implements AutoCloseable {
               "connection to " + host + ":" + port + " refused");
         } catch (IOException e) {
           failure = new Failure("connect-error", "cannot connect to " + host + ":" + port
-              + " (" + HttpHandler.describe(e, "I/O error") + ")");
+              + " (" + OutboundHttp.describe(e, "I/O error") + ")");
         }
         closeQuietly(s);
       }
@@ -506,7 +513,7 @@ final class EgressProxy implements AutoCloseable {
       Thread.currentThread().interrupt();
     }
     if (acceptor.isAlive() || !pipeThreads.stop(pipes, 2_000)) {
-      LOG.warning("the http egress proxy's threads did not stop within 2 s");
+      LOG.warning("the threads of the egress proxy " + name + " did not stop within 2 s");
     }
   }
 
