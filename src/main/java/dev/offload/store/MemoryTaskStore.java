@@ -12,6 +12,7 @@ import dev.offload.task.TaskPage;
 import dev.offload.task.TaskQuery;
 import dev.offload.task.TaskStatus;
 import java.time.Instant;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
@@ -20,7 +21,6 @@ import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -48,24 +48,22 @@ import java.util.UUID;
  *
  * <p>Every retained task costs a few index entries, so the indexes hold the store's own {@link
  * Entry} objects directly (ordered by comparators, finished ones chained in finishing order)
- * rather than keys made for them: the memory benchmark counts each object.
+ * rather than keys made for them, and the two indexes every task is in are arrays rather than
+ * trees ({@link Arrivals}, {@link Expiries}): the memory benchmark counts each object.
  */
 public final class MemoryTaskStore implements TaskStore {
 
   private final StoreLimits limits;
   private final Object lock = new Object();
 
-  private static final Comparator<Entry> BY_SEQ = Comparator.comparingLong(e -> e.seq);
   /** Owed deliveries: when they can be claimed (due, or their lease ends), then arrival. */
   private static final Comparator<Entry> BY_CLAIMABLE =
-      Comparator.comparingLong((Entry e) -> e.claimableAt).thenComparingLong(e -> e.seq);
-  private static final Comparator<Entry> BY_EXPIRY =
-      Comparator.comparingLong((Entry e) -> e.task.expiresAtMillis())
-          .thenComparingLong(e -> e.seq);
+      Comparator.comparingLong((Entry e) -> e.owing.claimableAt).thenComparingLong(e -> e.seq);
 
   // All guarded by lock.
   private final Map<UUID, Entry> byId = new HashMap<>();
-  private final TreeSet<Entry> bySeq = new TreeSet<>(BY_SEQ);
+  /** Every task by arrival, for lists (newest first). */
+  private final Arrivals<Entry> bySeq = new Arrivals<>();
   /** Pending tasks not yet due; moved to {@link #ready} by the claim that finds them due. */
   private final TreeMap<Key, Entry> waiting = new TreeMap<>();
   private final EnumMap<Priority, Lanes> ready = new EnumMap<>(Priority.class);
@@ -73,8 +71,8 @@ public final class MemoryTaskStore implements TaskStore {
   private Entry oldestFinished;
   private Entry newestFinished;
   private long finished;
-  /** Finished tasks by expiry, then arrival. */
-  private final TreeSet<Entry> byExpiry = new TreeSet<>(BY_EXPIRY);
+  /** Finished tasks by expiry. */
+  private final Expiries byExpiry = new Expiries();
   /** Ended tasks whose callback delivery is owed; none of them is among the finished above. */
   private final TreeSet<Entry> owed = new TreeSet<>(BY_CLAIMABLE);
   private long owedBytes;
@@ -115,20 +113,84 @@ public final class MemoryTaskStore implements TaskStore {
     /** The finishing order of the kept finished tasks. */
     Entry older;
     Entry newer;
-    /** While in {@link #owed}: when its delivery can be claimed; its key there. */
-    long claimableAt;
-    /** Who holds the delivery's lease, until when; null while nobody does. */
-    String deliveryLeaseOwner;
-    long deliveryLeaseUntil;
+    /** While in {@link #owed}: its delivery's bookkeeping; null otherwise (most entries). */
+    Owing owing;
 
     Entry(long seq, Task task) {
       this.seq = seq;
       this.task = task;
     }
+  }
 
-    /** A key for looking up by arrival number. */
-    static Entry probe(long seq) {
-      return new Entry(seq, null);
+  /**
+   * An owed delivery's bookkeeping, apart from the entry so that the many entries without one
+   * do not carry its fields.
+   */
+  private static final class Owing {
+    /** When the delivery can be claimed: its key in {@link #owed}. */
+    long claimableAt;
+    /** Who holds the delivery's lease; null while nobody does. */
+    String leaseOwner;
+  }
+
+  /**
+   * The kept finished tasks by expiry, at a few bytes each (a {@code TreeSet} costs 40: its
+   * node). A task expires at its end plus its result TTL, so the tasks of one TTL expire in the
+   * order they finished: one FIFO per TTL, appended as they finish, and the FIFOs ordered by
+   * their heads. The sweep takes the first head; the retained caps evict the oldest finished
+   * task, which heads its own FIFO. (Two ends recorded out of the order of their timestamps, a
+   * millisecond apart or across a step of the clock, leave the later-stamped one ahead in its
+   * FIFO: the other is swept once that one is, late by that much.)
+   */
+  private static final class Expiries {
+    private static final class Fifo {
+      final long ttl;
+      final ArrayDeque<Entry> entries = new ArrayDeque<>();
+
+      Fifo(long ttl) {
+        this.ttl = ttl;
+      }
+
+      long headExpiry() {
+        return entries.getFirst().task.expiresAtMillis();
+      }
+    }
+
+    private final Map<Long, Fifo> byTtl = new HashMap<>();
+    /** The FIFOs, by the expiry of their heads; a FIFO is taken out before its head changes. */
+    private final TreeSet<Fifo> byHead = new TreeSet<>(
+        Comparator.comparingLong(Fifo::headExpiry).thenComparingLong(f -> f.ttl));
+
+    void add(Entry e) {
+      Fifo f = byTtl.computeIfAbsent(e.task.limits().resultTtlSeconds(), Fifo::new);
+      f.entries.addLast(e);
+      if (f.entries.size() == 1) {
+        byHead.add(f);
+      }
+    }
+
+    /** The task that expires first, or null. */
+    Entry first() {
+      return byHead.isEmpty() ? null : byHead.first().entries.getFirst();
+    }
+
+    /** Removes a kept finished task; false when it is not one. */
+    boolean remove(Entry e) {
+      Fifo f = byTtl.get(e.task.limits().resultTtlSeconds());
+      if (f == null) {
+        return false;
+      }
+      if (f.entries.getFirst() != e) {
+        return f.entries.removeFirstOccurrence(e); // not met: sweep and caps take heads
+      }
+      byHead.remove(f);
+      f.entries.removeFirst();
+      if (f.entries.isEmpty()) {
+        byTtl.remove(f.ttl);
+      } else {
+        byHead.add(f);
+      }
+      return true;
     }
   }
 
@@ -213,7 +275,7 @@ public final class MemoryTaskStore implements TaskStore {
       admit(task);
       Entry e = new Entry(nextSeq++, task);
       byId.put(task.id(), e);
-      bySeq.add(e);
+      bySeq.add(e.seq, e);
       if (key != null) {
         byIdempotencyKey.put(key, e);
       }
@@ -256,20 +318,22 @@ public final class MemoryTaskStore implements TaskStore {
   public TaskPage list(TaskQuery q) {
     Long after = q.afterSeq();
     synchronized (lock) {
-      NavigableSet<Entry> from = bySeq.descendingSet();
-      if (after != null) {
-        from = from.tailSet(Entry.probe(after), false);
-      }
       List<Task> items = new ArrayList<>(Math.min(q.limit(), 1000));
       List<String> cursors = new ArrayList<>(Math.min(q.limit(), 1000));
-      for (Entry e : from) {
+      boolean[] more = {false};
+      bySeq.forEachNewestFirst(after == null ? Long.MAX_VALUE : after, (seq, e) -> {
         if (q.matches(e.task)) {
           if (items.size() == q.limit()) {
-            return new TaskPage(items, cursors.get(cursors.size() - 1), cursors);
+            more[0] = true;
+            return false;
           }
           items.add(e.task);
-          cursors.add(Long.toString(e.seq));
+          cursors.add(Long.toString(seq));
         }
+        return true;
+      });
+      if (more[0]) {
+        return new TaskPage(items, cursors.get(cursors.size() - 1), cursors);
       }
       return new TaskPage(items, null, cursors);
     }
@@ -377,9 +441,9 @@ public final class MemoryTaskStore implements TaskStore {
   public int sweep(Instant now, int batch) {
     synchronized (lock) {
       int removed = 0;
-      while (removed < batch && !byExpiry.isEmpty()
-          && byExpiry.first().task.expiresAtMillis() <= now.toEpochMilli()) {
-        remove(byExpiry.first());
+      for (Entry e = byExpiry.first(); removed < batch && e != null
+          && e.task.expiresAtMillis() <= now.toEpochMilli(); e = byExpiry.first()) {
+        remove(e);
         removed++;
       }
       return removed;
@@ -392,12 +456,11 @@ public final class MemoryTaskStore implements TaskStore {
     synchronized (lock) {
       List<Task> claimed = new ArrayList<>(Math.min(max, 64));
       while (claimed.size() < max && !owed.isEmpty()
-          && owed.first().claimableAt <= now.toEpochMilli()) {
+          && owed.first().owing.claimableAt <= now.toEpochMilli()) {
         Entry e = owed.pollFirst();
         e.task = e.task.withDelivery(e.task.delivery().claimed());
-        e.deliveryLeaseOwner = instance;
-        e.deliveryLeaseUntil = leaseUntil.toEpochMilli();
-        e.claimableAt = e.deliveryLeaseUntil;
+        e.owing.leaseOwner = instance;
+        e.owing.claimableAt = leaseUntil.toEpochMilli();
         owed.add(e);
         claimed.add(e.task);
       }
@@ -411,14 +474,13 @@ public final class MemoryTaskStore implements TaskStore {
     synchronized (lock) {
       Entry e = byId.get(claimed.id());
       // The fence: still owed, still leased, and the attempt counted is the claim's.
-      if (e == null || !e.task.deliveryOwed() || e.deliveryLeaseOwner == null
+      if (e == null || !e.task.deliveryOwed() || e.owing == null || e.owing.leaseOwner == null
           || e.task.delivery().attempts() != claimed.delivery().attempts()) {
         return Optional.empty();
       }
       owed.remove(e);
       owedBytes -= e.task.bytes();
-      e.deliveryLeaseOwner = null;
-      e.deliveryLeaseUntil = Task.NO_TIME;
+      e.owing = null;
       e.task = e.task.withDelivery(next);
       settle(e);
       return Optional.of(e.task);
@@ -429,7 +491,7 @@ public final class MemoryTaskStore implements TaskStore {
   public Optional<Instant> nextDeliveryAt() {
     synchronized (lock) {
       return owed.isEmpty() ? Optional.empty()
-          : Optional.of(Instant.ofEpochMilli(owed.first().claimableAt));
+          : Optional.of(Instant.ofEpochMilli(owed.first().owing.claimableAt));
     }
   }
 
@@ -522,7 +584,8 @@ public final class MemoryTaskStore implements TaskStore {
    */
   private void settle(Entry e) {
     if (e.task.deliveryOwed()) {
-      e.claimableAt = e.task.deliveryDueAtMillis();
+      e.owing = new Owing();
+      e.owing.claimableAt = e.task.deliveryDueAtMillis();
       owed.add(e);
       owedBytes += e.task.bytes();
     } else {
@@ -575,7 +638,7 @@ public final class MemoryTaskStore implements TaskStore {
 
   private void forget(Entry e) {
     byId.remove(e.task.id());
-    bySeq.remove(e);
+    bySeq.remove(e.seq);
     String key = idempotencyKey(e.task);
     if (key != null) {
       byIdempotencyKey.remove(key, e);

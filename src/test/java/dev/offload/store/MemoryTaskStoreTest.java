@@ -73,6 +73,53 @@ class MemoryTaskStoreTest {
   }
 
   @Test
+  void tasksOfManyTtlsAreSweptInTheOrderTheyExpireAndTheCapStillTakesTheOldestFinished() {
+    MemoryTaskStore store = new MemoryTaskStore(100, 5);
+    // Finished one second apart; expiries: a 1+50, b 2+5, c 3+20, d 4+5, e 5+50.
+    Task a = task(50);
+    Task b = task(5);
+    Task c = task(20);
+    Task d = task(5);
+    Task e = task(50);
+    finish(store, a, T0.plusSeconds(1));
+    finish(store, b, T0.plusSeconds(2));
+    finish(store, c, T0.plusSeconds(3));
+    finish(store, d, T0.plusSeconds(4));
+    finish(store, e, T0.plusSeconds(5));
+
+    assertThat(store.sweep(T0.plusSeconds(6), 10)).isZero();
+    assertThat(store.sweep(T0.plusSeconds(7), 10)).isEqualTo(1);
+    assertThat(store.get(b.id())).isEmpty();
+    assertThat(store.get(d.id())).isPresent();
+    assertThat(store.sweep(T0.plusSeconds(23), 10)).isEqualTo(2);
+    assertThat(store.get(c.id())).isEmpty();
+    assertThat(store.get(d.id())).isEmpty();
+
+    // The cap: 5 kept at most; a (the oldest finished, TTL 50) goes first, then e.
+    Task f = task(20);
+    Task g = task(5);
+    Task h = task(50);
+    Task i = task(50);
+    finish(store, f, T0.plusSeconds(24));
+    finish(store, g, T0.plusSeconds(25));
+    finish(store, h, T0.plusSeconds(26));
+    assertThat(store.get(a.id())).isPresent();
+    finish(store, i, T0.plusSeconds(27));
+    assertThat(store.get(a.id())).isEmpty();
+    assertThat(store.get(e.id())).isPresent();
+    assertThat(store.stats().finished()).isEqualTo(5);
+    // g (25+5) first, then f (24+20), then e (5+50) with h (26+50) and i kept.
+    assertThat(store.sweep(T0.plusSeconds(30), 10)).isEqualTo(1);
+    assertThat(store.get(g.id())).isEmpty();
+    assertThat(store.sweep(T0.plusSeconds(55), 10)).isEqualTo(2);
+    assertThat(store.get(f.id())).isEmpty();
+    assertThat(store.get(e.id())).isEmpty();
+    assertThat(store.get(h.id())).isPresent();
+    assertThat(store.get(i.id())).isPresent();
+    assertThat(store.stats().finished()).isEqualTo(2);
+  }
+
+  @Test
   void aSweptIdempotencyKeyCanBeUsedAgain() {
     MemoryTaskStore store = new MemoryTaskStore(100, 100);
     Task first = Tasks.pending(UUID.randomUUID(), "noop", Priority.NORMAL, "{}",
