@@ -61,7 +61,7 @@ public final class MemoryTaskStore implements TaskStore {
       Comparator.comparingLong((Entry e) -> e.owing.claimableAt).thenComparingLong(e -> e.seq);
 
   // All guarded by lock.
-  private final Map<UUID, Entry> byId = new HashMap<>();
+  private final IdTable<Entry> byId = new IdTable<>(e -> e.task.id());
   /** Every task by arrival, for lists (newest first). */
   private final Arrivals<Entry> bySeq = new Arrivals<>();
   /** Pending tasks not yet due; moved to {@link #ready} by the claim that finds them due. */
@@ -269,12 +269,12 @@ public final class MemoryTaskStore implements TaskStore {
           return new Inserted(existing.task, false);
         }
       }
-      if (byId.containsKey(task.id())) {
+      if (byId.get(task.id()) != null) {
         throw new IllegalArgumentException("task " + task.id() + " already exists");
       }
       admit(task);
       Entry e = new Entry(nextSeq++, task);
-      byId.put(task.id(), e);
+      byId.add(e);
       bySeq.add(e.seq, e);
       if (key != null) {
         byIdempotencyKey.put(key, e);
