@@ -170,7 +170,9 @@ class PostgresDeliveriesTest {
 
     assertThat(done.delivery().attempts()).isGreaterThan(owed.delivery().attempts());
     List<Received> got = receiver.received("/down");
-    assertThat(got).hasSize(done.delivery().attempts())
+    // At least once: the stop may cut off an attempt whose request had reached the receiver
+    // (its claim is counted before it is sent); it is handed back uncounted and made again.
+    assertThat(got).hasSizeBetween(done.delivery().attempts(), done.delivery().attempts() + 1)
         .allSatisfy(r -> assertThat(r.problems()).isEmpty());
     assertThat(got).extracting(Received::id).containsOnly("msg_" + t.id());
   }
