@@ -2,7 +2,7 @@
 # Runs every benchmark of BENCHMARKS.md, each against its baseline in the same run, and rewrites
 # the generated tables of BENCHMARKS.md. Not part of `mvn verify` (which runs a smoke test of each).
 #
-#   scripts/bench.sh                     # all five, 3 runs each (about 10-15 minutes)
+#   scripts/bench.sh                     # all six, 3 runs each (about 30-40 minutes)
 #   scripts/bench.sh --runs=5            # more runs
 #   scripts/bench.sh --only=engine,http  # some of: http, engine, waiting, memory, durable, fairness
 #   scripts/bench.sh --output=/tmp/b.md  # write the tables there instead of BENCHMARKS.md

@@ -6,7 +6,7 @@ import dev.offload.bench.BenchMain.Metric;
 import java.nio.file.Path;
 import java.util.List;
 
-/** The five benchmarks of BENCHMARKS.md: what each measures, against what, and its goal. */
+/** The six benchmarks of BENCHMARKS.md: what each measures, against what, and its goal. */
 final class Benchmarks {
   private static final String INT = "%,.0f";
   private static final String MS = "%.2f ms";
