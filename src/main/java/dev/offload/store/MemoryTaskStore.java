@@ -76,6 +76,9 @@ public final class MemoryTaskStore implements TaskStore {
   /** Ended tasks whose callback delivery is owed; none of them is among the finished above. */
   private final TreeSet<Entry> owed = new TreeSet<>(BY_CLAIMABLE);
   private long owedBytes;
+  /** The owed deliveries' tasks and input bytes, in all and per owner: see {@link #admit}. */
+  private final Usage owedInAll = new Usage();
+  private final Map<String, Usage> owedByOwner = new HashMap<>();
   private final Map<String, Entry> byIdempotencyKey = new HashMap<>();
   private final Map<String, Usage> pendingByOwner = new HashMap<>();
   private long nextSeq;
@@ -145,7 +148,8 @@ public final class MemoryTaskStore implements TaskStore {
   private static final class Expiries {
     private static final class Fifo {
       final long ttl;
-      final ArrayDeque<Entry> entries = new ArrayDeque<>();
+      // Small at first: a client may pick many distinct TTLs, each a FIFO of its own.
+      final ArrayDeque<Entry> entries = new ArrayDeque<>(1);
 
       Fifo(long ttl) {
         this.ttl = ttl;
@@ -291,17 +295,26 @@ public final class MemoryTaskStore implements TaskStore {
    */
   private void admit(Task task) {
     long bytes = task.spec().inputBytes();
-    if (pendingTasks >= limits.queueTasks()) {
+    // A task with a callback also counts the tasks whose callbacks are still owed: they are
+    // kept past the sweep and the retained caps until delivered or given up, so without this a
+    // client whose receiver never answers could fill the heap with them.
+    boolean withCallback = task.callback() != null;
+    Usage owedHere = withCallback ? owedByOwner.get(task.owner()) : null;
+    long owedTasks = withCallback ? owedInAll.tasks : 0;
+    long owedInput = withCallback ? owedInAll.bytes : 0;
+    if (pendingTasks + owedTasks >= limits.queueTasks()) {
       throw new LimitExceededException(Limit.QUEUE_TASKS, limits.queueTasks());
     }
-    if (pendingBytes + bytes > limits.queueBytes()) {
+    if (pendingBytes + owedInput + bytes > limits.queueBytes()) {
       throw new LimitExceededException(Limit.QUEUE_BYTES, limits.queueBytes());
     }
     Usage u = pendingByOwner.get(task.owner());
-    if (u != null && u.tasks >= limits.ownerTasks()) {
+    long ownerTasks = (u == null ? 0 : u.tasks) + (owedHere == null ? 0 : owedHere.tasks);
+    long ownerBytes = (u == null ? 0 : u.bytes) + (owedHere == null ? 0 : owedHere.bytes);
+    if (ownerTasks >= limits.ownerTasks()) {
       throw new LimitExceededException(Limit.OWNER_TASKS, limits.ownerTasks());
     }
-    if ((u == null ? 0 : u.bytes) + bytes > limits.ownerBytes()) {
+    if (ownerBytes + bytes > limits.ownerBytes()) {
       throw new LimitExceededException(Limit.OWNER_BYTES, limits.ownerBytes());
     }
   }
@@ -480,6 +493,7 @@ public final class MemoryTaskStore implements TaskStore {
       }
       owed.remove(e);
       owedBytes -= e.task.bytes();
+      countOwed(e.task, -1);
       e.owing = null;
       e.task = e.task.withDelivery(next);
       settle(e);
@@ -588,8 +602,21 @@ public final class MemoryTaskStore implements TaskStore {
       e.owing.claimableAt = e.task.deliveryDueAtMillis();
       owed.add(e);
       owedBytes += e.task.bytes();
+      countOwed(e.task, 1);
     } else {
       retire(e);
+    }
+  }
+
+  private void countOwed(Task t, int sign) {
+    long input = t.spec().inputBytes();
+    owedInAll.tasks += sign;
+    owedInAll.bytes += sign * input;
+    Usage u = owedByOwner.computeIfAbsent(t.owner(), k -> new Usage());
+    u.tasks += sign;
+    u.bytes += sign * input;
+    if (u.tasks == 0) {
+      owedByOwner.remove(t.owner());
     }
   }
 

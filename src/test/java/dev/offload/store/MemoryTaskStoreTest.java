@@ -4,6 +4,7 @@ import dev.offload.testing.Tasks;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.offload.task.Callback;
 import dev.offload.task.IdempotencyConflictException;
 import dev.offload.task.LimitExceededException;
 import dev.offload.task.Priority;
@@ -117,6 +118,39 @@ class MemoryTaskStoreTest {
     assertThat(store.get(h.id())).isPresent();
     assertThat(store.get(i.id())).isPresent();
     assertThat(store.stats().finished()).isEqualTo(2);
+  }
+
+  @Test
+  void owedCallbacksCountAgainstTheOwnersPendingLimitForTasksWithACallback() {
+    MemoryTaskStore store = new MemoryTaskStore(
+        new StoreLimits(100, Long.MAX_VALUE, 2, Long.MAX_VALUE, 100, Long.MAX_VALUE, true));
+    Callback hook = new Callback("https://hooks.example/done", null);
+    // Two of alice's tasks ended and their callbacks are owed (a receiver that never answers).
+    for (int i = 0; i < 2; i++) {
+      Task t = Tasks.withCallback(Tasks.pending(UUID.randomUUID(), "noop", "alice",
+          Priority.NORMAL, "{}", new Task.Limits(1, 60, 3600), T0, T0, null, null), hook);
+      finish(store, t, T0);
+    }
+    Task third = Tasks.withCallback(Tasks.pending(UUID.randomUUID(), "noop", "alice",
+        Priority.NORMAL, "{}", new Task.Limits(1, 60, 3600), T0, T0, null, null), hook);
+    assertThatThrownBy(() -> store.insert(third)).isInstanceOf(LimitExceededException.class)
+        .satisfies(e -> assertThat(((LimitExceededException) e).limit())
+            .isEqualTo(dev.offload.task.Limit.OWNER_TASKS));
+    // Without a callback alice may still submit; bob is not held back by alice's callbacks.
+    store.insert(Tasks.pending(UUID.randomUUID(), "noop", "alice", Priority.NORMAL, "{}",
+        new Task.Limits(1, 60, 3600), T0, T0, null, null));
+    store.insert(Tasks.withCallback(Tasks.pending(UUID.randomUUID(), "noop", "bob",
+        Priority.NORMAL, "{}", new Task.Limits(1, 60, 3600), T0, T0, null, null), hook));
+
+    // One delivery ends: still one pending and one owed, the limit. Both end: room again.
+    List<Task> claimed = store.claimDeliveries("d", T0, T0.plusSeconds(30), 2);
+    assertThat(claimed).hasSize(2);
+    store.recordDelivery(claimed.get(0), claimed.get(0).delivery().delivered(T0.plusSeconds(1)))
+        .orElseThrow();
+    assertThatThrownBy(() -> store.insert(third)).isInstanceOf(LimitExceededException.class);
+    store.recordDelivery(claimed.get(1), claimed.get(1).delivery().delivered(T0.plusSeconds(1)))
+        .orElseThrow();
+    assertThat(store.insert(third).created()).isTrue();
   }
 
   @Test
