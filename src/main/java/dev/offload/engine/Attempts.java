@@ -338,10 +338,24 @@ final class Attempts {
         deadline.cancel(false);
       }
       a.finished();
+      // Counted as ending before it leaves the running attempts, so that a stop waiting for
+      // both (awaitNone) cannot pass between the two and close the store under its end.
+      ending.incrementAndGet();
       busy.decrementAndGet();
       attempts.remove(task.id(), a);
       signal();
     }
+    try {
+      endOf(a, task, resultJson, failure);
+    } finally {
+      ending.decrementAndGet();
+      signal();
+    }
+    return a.abandoned;
+  }
+
+  /** Hands the end of a finished attempt to the store, unless something else ended it. */
+  private void endOf(Attempt a, Task task, String resultJson, Throwable failure) {
     if (a.close("finished")) {
       if (failure == null) {
         endLater(task, new Outcome.Succeeded(resultJson, now()), null);
@@ -356,7 +370,6 @@ final class Attempts {
       LOG.info(() -> attemptName(task) + ": the handler returned after the attempt had ended ("
           + a.endedBy + "); its late result is discarded");
     }
-    return a.abandoned;
   }
 
   @SuppressWarnings("unchecked")
