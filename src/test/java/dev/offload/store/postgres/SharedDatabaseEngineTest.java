@@ -166,7 +166,7 @@ class SharedDatabaseEngineTest {
     both.get(1).submit(new SubmitRequest("bob", "gate", "{\"key\":\"bob\"}", null, null,
         null, null, null, null));
     // Let the running tasks end one at a time: each end frees a worker, which takes the next.
-    for (int released = 0; released < 10 && !gate.order.contains("bob"); released++) {
+    for (int released = 0; released < 12 && !gate.order.contains("bob"); released++) {
       int started = gate.order.size();
       gate.open(gate.order.get(released));
       await().atMost(Duration.ofSeconds(10)).until(() -> gate.order.size() > started);
@@ -174,10 +174,13 @@ class SharedDatabaseEngineTest {
 
     // Before bob's task: at most one of alice's per engine already claimed ahead for a busy
     // worker (a durable store's claims take half the workers' worth more), then one more
-    // claim's worth of alice's per engine (one busy owner, taking turns with bob).
+    // claim's worth of alice's per engine (one busy owner, taking turns with bob), and up to
+    // two more while the notice of bob's task is on its way to the other engine (its claims
+    // see bob's task only once committed and told; a CI run saw 9). Without fair dispatch
+    // bob's task would wait for all 2,000.
     int position = gate.order.indexOf("bob");
     assertThat(position).as("bob's task starts within the next few dispatches, one busy owner "
-        + "and a backlog of " + backlog + " before it: " + gate.order).isBetween(4, 8);
+        + "and a backlog of " + backlog + " before it: " + gate.order).isBetween(4, 10);
     gate.order.forEach(gate::open);
   }
 
