@@ -258,6 +258,26 @@ class StatusPageOperatorIT extends BrowserTestBase {
 
   /** Per type on the page: the counts, the success rate as shown, p50 and p95 in seconds. */
   private Map<String, List<String>> typesShown() {
+    return readAgainIfRedrawn(this::readTypes);
+  }
+
+  /**
+   * The live page redraws its tables every few seconds; a read that met a redraw (a row it held
+   * was replaced) is made again on the new table, a few times at most.
+   */
+  private static <T> T readAgainIfRedrawn(java.util.function.Supplier<T> read) {
+    for (int tries = 1; ; tries++) {
+      try {
+        return read.get();
+      } catch (org.openqa.selenium.StaleElementReferenceException e) {
+        if (tries == 5) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  private Map<String, List<String>> readTypes() {
     Map<String, List<String>> shown = new LinkedHashMap<>();
     for (WebElement row : page.find("type-rows").findElements(By.tagName("tr"))) {
       List<String> values = new ArrayList<>();
@@ -294,6 +314,10 @@ class StatusPageOperatorIT extends BrowserTestBase {
 
   /** Every minute with a task in the charts' tables: finished by status, p50 and p95. */
   private Map<String, List<String>> minutesShown() {
+    return readAgainIfRedrawn(this::readMinutes);
+  }
+
+  private Map<String, List<String>> readMinutes() {
     Map<String, List<String>> shown = new LinkedHashMap<>();
     for (WebElement row : page.find("chart-finished-table").findElements(
         By.cssSelector("tbody tr"))) {
